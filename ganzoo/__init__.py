@@ -1,0 +1,48 @@
+"""ganzoo: a plugin-based, modular GAN zoo.
+
+Importing ganzoo is cheap and never imports torch; the training and sampling API is loaded on first use
+(``ganzoo.Trainer``, ``ganzoo.build_generator``...), so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ganzoo.__about__ import __version__
+from ganzoo.components import Component, DataInfo, GANLoss
+from ganzoo.errors import GanzooError
+from ganzoo.hookspecs import hookimpl
+from ganzoo.options import option, options_class
+
+# public name -> module that defines it, imported on first access
+_LAZY = {
+    "build_generator": "ganzoo.api",
+    "build_discriminator": "ganzoo.api",
+    "build_loss": "ganzoo.api",
+    "build_dataset": "ganzoo.api",
+    "load_generator": "ganzoo.weights",
+    "save_weights": "ganzoo.weights",
+    "Trainer": "ganzoo.training.trainer",
+    "run_recipe": "ganzoo.api",
+    "load_recipe": "ganzoo.recipe",
+    "registries": "ganzoo.registry",
+}
+
+__all__ = [
+    "Component",
+    "DataInfo",
+    "GANLoss",
+    "GanzooError",
+    "__version__",
+    "hookimpl",
+    "option",
+    "options_class",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

@@ -1,0 +1,49 @@
+"""The hooks a plugin implements: one per registry.
+
+A plugin is any module or object with functions marked ``@ganzoo.hookimpl``, registered through the
+``ganzoo`` entry-point group. Each hook receives ``register``, a function to call once per component::
+
+    register(name, factory, description="...", options=OptionsClass, conditional=True,
+             data_kinds=("image",), check=None, info=None, override=False)
+
+``factory`` may be ``"module:attr"`` so that listing plugins never imports heavy modules. See
+:mod:`ganzoo.components` for what each kind of factory must return, and ``docs/plugins.md`` for a guide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("ganzoo")
+hookimpl = pluggy.HookimplMarker("ganzoo")
+
+
+class Register(Protocol):
+    def __call__(self, name: str, factory: Any, *, description: str, **support: Any) -> None: ...
+
+
+@hookspec
+def register_generators(register: Register) -> None:
+    """Register generators: ``nn.Module`` with ``forward(z, c=None)`` giving samples in [-1, 1]."""
+
+
+@hookspec
+def register_discriminators(register: Register) -> None:
+    """Register discriminators or critics: ``nn.Module`` with ``forward(x, c=None)`` giving logits ``[N]``."""
+
+
+@hookspec
+def register_losses(register: Register) -> None:
+    """Register losses: factories of :class:`ganzoo.components.GANLoss` objects."""
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register datasets; each must also pass ``info=`` so shape and classes are known without loading."""
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register evaluation metrics: factories of objects with ``compute(context) -> dict[str, float]``."""

@@ -1,0 +1,1 @@
+"""Built-in ganzoo plugin (placeholder until filled)."""
