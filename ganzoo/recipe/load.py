@@ -1,0 +1,147 @@
+"""Reading recipe files: TOML -> overrides -> validated :class:`Recipe`, or one clear line of error."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import GanzooError, RecipeError, UnknownComponentError
+from ganzoo.options import parse_options
+from ganzoo.recipe.schema import ComponentChoice, EvalOptions, Header, OptimSection, Recipe, TrainOptions
+
+COMPONENT_SECTIONS = ("data", "generator", "discriminator", "loss")
+SECTIONS = {"train": TrainOptions, "optim": OptimSection, "eval": EvalOptions}
+TOP_LEVEL = ("name", "description", "seed", "conditional")
+KIND_OF_SECTION = {"data": "dataset", "generator": "generator", "discriminator": "discriminator", "loss": "loss"}
+
+
+def shipped_recipes_dir() -> Path:
+    """Where the shipped recipes are: inside the wheel, or the repository's ``recipes/`` when editable."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_recipes", package.parent / "recipes"):
+        if candidate.is_dir():
+            return candidate
+    return package / "_recipes"
+
+
+def shipped_recipes() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(shipped_recipes_dir().glob("*.toml"))}
+
+
+def resolve_recipe_path(arg: str | Path) -> Path:
+    """A path to a recipe file, or the name of a shipped recipe (``cdcgan-digits``)."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    shipped = shipped_recipes()
+    stem = path.name.removesuffix(".toml")
+    if path.parent == Path(".") and stem in shipped:
+        return shipped[stem]
+    names = ", ".join(shipped) or "none"
+    raise GanzooError(f"{arg}: no such recipe file, nor a shipped recipe of that name (shipped: {names})")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``section.key=value`` with the value read as TOML (``64``, ``true``, ``[0.5, 0.9]``), else a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise GanzooError(f"--set {text!r}: expected KEY=VALUE, e.g. --set train.steps=100")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str], source: str) -> dict[str, Any]:
+    """A copy of ``raw`` with each ``--set`` applied; the recipe's checks then judge the result."""
+    raw = copy.deepcopy(raw)
+    for text in overrides:
+        key, value = parse_override(text)
+        *parents, leaf = key.split(".")
+        table = raw
+        for depth, part in enumerate(parents):
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise RecipeError(source, ".".join(parents[: depth + 1]), f"is not a table, so --set {key} cannot apply")
+        table[leaf] = value
+    return raw
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise RecipeError(str(path), "", f"not valid TOML: {err}") from None
+    except OSError as err:
+        raise GanzooError(f"{path}: cannot read the recipe: {err.strerror}") from None
+
+
+def load_recipe(arg: str | Path, overrides: Iterable[str] = ()) -> Recipe:
+    """Read, override and validate a recipe file (or shipped recipe name)."""
+    path = resolve_recipe_path(arg)
+    overrides = list(overrides)
+    source = f"{path} (with --set)" if overrides else str(path)
+    raw = apply_overrides(read_toml(path), overrides, source)
+    raw.setdefault("name", path.stem)
+    return recipe_from_dict(raw, source=source)
+
+
+def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe:
+    """Validate a recipe given as a dict (the Python API's way in, and the end of :func:`load_recipe`)."""
+    from ganzoo.registry import registries
+
+    raw = dict(raw)
+    allowed = (*TOP_LEVEL, *COMPONENT_SECTIONS, *SECTIONS)
+    for key in raw:
+        if key not in allowed:
+            raise RecipeError(source, key, f"unknown section or key; allowed: {', '.join(allowed)}")
+    header = parse_options(Header, {k: raw[k] for k in TOP_LEVEL if k in raw}, source=source)
+    found = registries()
+    choices = {section: _component(found, section, raw.get(section), source) for section in COMPONENT_SECTIONS}
+    sections = {name: parse_options(cls, raw.get(name), source=source, path=name) for name, cls in SECTIONS.items()}
+    data_component = found.component("dataset", choices["data"].name)
+    info = data_component.data_info(choices["data"].options)
+    if header.conditional and info.num_classes == 0:
+        raise RecipeError(
+            source, "conditional", f"is true, but dataset {choices['data'].name!r} has no class labels; allowed: false"
+        )
+    for section in ("generator", "discriminator"):
+        choice = choices[section]
+        problem = found.component(section, choice.name).validate_for(choice.options, info, header.conditional)
+        if problem:
+            raise RecipeError(source, f"{section}.name", problem)
+    for index, metric in enumerate(sections["eval"].metrics):
+        if metric not in found["metric"]:
+            raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
+    return Recipe(
+        header=header,
+        data_info=info,
+        source=source,
+        **choices,  # type: ignore[arg-type]
+        **sections,  # type: ignore[arg-type]
+    )
+
+
+def _component(found: Any, section: str, table: Any, source: str) -> ComponentChoice:
+    kind = KIND_OF_SECTION[section]
+    if table is None:
+        raise RecipeError(source, section, f"missing required section (a table with the {kind}'s name)")
+    if not isinstance(table, Mapping):
+        raise RecipeError(source, section, f"got {table!r}; expected a table such as [{section}] name = \"...\"")
+    rest = dict(table)
+    name = rest.pop("name", None)
+    if name is None:
+        raise RecipeError(source, f"{section}.name", "missing required field")
+    if not isinstance(name, str):
+        raise RecipeError(source, f"{section}.name", f"got {name!r}; expected a string")
+    try:
+        component = found.component(kind, name)
+    except UnknownComponentError as err:
+        raise RecipeError(source, f"{section}.name", str(err)) from None
+    return ComponentChoice(kind=kind, name=name, options=component.parse(rest, source=source, path=section))
