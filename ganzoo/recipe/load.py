@@ -44,12 +44,15 @@ def resolve_recipe_path(arg: str | Path) -> Path:
     raise GanzooError(f"{arg}: no such recipe file, nor a shipped recipe of that name (shipped: {names})")
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """``section.key=value`` with the value read as TOML (``64``, ``true``, ``[0.5, 0.9]``), else a string."""
+def parse_override(text: str, source: str = "") -> tuple[str, Any]:
+    """``section.key=value`` with the value read as TOML (``64``, ``true``, ``[0.5, 0.9]``), else a string.
+
+    ``source`` names the recipe in the error, so ``ganzoo validate a.toml b.toml --set ...`` says which one.
+    """
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise GanzooError(f"--set {text!r}: expected KEY=VALUE, e.g. --set train.steps=100")
+        raise RecipeError(source, key, f"--set {text!r} is not KEY=VALUE (e.g. --set train.steps=100)")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -61,7 +64,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str], source: str) 
     """A copy of ``raw`` with each ``--set`` applied; the recipe's checks then judge the result."""
     raw = copy.deepcopy(raw)
     for text in overrides:
-        key, value = parse_override(text)
+        key, value = parse_override(text, source)
         *parents, leaf = key.split(".")
         table = raw
         for depth, part in enumerate(parents):

@@ -1,0 +1,17 @@
+"""Shared fixtures. ``ganzoo_plugin`` comes from ganzoo.testing (a pytest11 entry point)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ganzoo import registry
+
+pytest_plugins = ["pytester"]  # runs a plugin author's test suite in tests/test_registry.py
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registries():
+    """Each test starts from the installed plugins only: forget in-process plugins and cached registries."""
+    registry.reset()
+    yield
+    registry.reset()
