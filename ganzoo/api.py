@@ -1,0 +1,128 @@
+"""Composition from Python: the same registries and checks as the recipes, without a file.
+
+    G = ganzoo.build_generator("dcgan", shape=(1, 32, 32), num_classes=10, latent_dim=64)
+    D = ganzoo.build_discriminator("dcgan", shape=(1, 32, 32), num_classes=10)
+    data = ganzoo.build_dataset("digits", image_size=32)
+    ganzoo.Trainer(G, D, "non-saturating", data, steps=200).fit()
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ganzoo.components import GANLoss
+from ganzoo.options import options_to_dict
+from ganzoo.recipe import Recipe, load_recipe, recipe_from_dict
+from ganzoo.registry import registries
+
+
+def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:
+    component = registries().component(kind, name)
+    parsed = component.parse(options, source="python", path=kind)
+    return component.load_factory()(parsed, **context)
+
+
+def build_generator(name: str, *, shape: Iterable[int], num_classes: int = 0, **options: Any) -> Any:
+    """A registered generator for samples of ``shape``; ``num_classes > 0`` makes it conditional."""
+    return _build("generator", name, options, shape=tuple(shape), num_classes=num_classes)
+
+
+def build_discriminator(name: str, *, shape: Iterable[int], num_classes: int = 0, **options: Any) -> Any:
+    """A registered discriminator (or critic) for samples of ``shape``."""
+    return _build("discriminator", name, options, shape=tuple(shape), num_classes=num_classes)
+
+
+def build_loss(name: str, **options: Any) -> GANLoss:
+    """A registered loss, e.g. ``build_loss("wasserstein", lipschitz="gradient-penalty")``."""
+    return _build("loss", name, options)
+
+
+def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
+    """A registered dataset; its ``info`` gives shape and classes."""
+    return _build("dataset", name, options, split=split)
+
+
+def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
+    """``runs/<name>-<YYYYmmdd-HHMMSS>``: a fresh folder per run, sorted by time."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = root / f"{recipe.name}-{stamp}"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = root / f"{recipe.name}-{stamp}-{suffix}"
+    return path
+
+
+def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) -> Any:
+    """Everything a recipe names, built and handed to a :class:`~ganzoo.training.trainer.Trainer`."""
+    import torch
+
+    from ganzoo.training.trainer import Trainer
+    from ganzoo.weights import ModelCard
+
+    torch.manual_seed(recipe.seed)  # model initialisation is part of the seeded run
+    found = registries()
+    shape, classes = recipe.data_info.shape, recipe.num_classes
+    cards = {}
+    modules = {}
+    for role in ("generator", "discriminator"):
+        choice = getattr(recipe, role)
+        component = found.component(role, choice.name)
+        modules[role] = component.load_factory()(choice.options, shape=shape, num_classes=classes)
+        cards[role] = ModelCard(
+            role=role, component=choice.name, plugin=component.plugin, options=options_to_dict(choice.options),
+            shape=shape, num_classes=classes, latent_dim=getattr(modules[role], "latent_dim", None),
+            recipe=recipe.to_dict(),
+        )
+    loss_component = found.component("loss", recipe.loss.name)
+    loss = loss_component.load_factory()(recipe.loss.options)
+    data_component = found.component("dataset", recipe.data.name)
+    data = data_component.load_factory()(recipe.data.options, split="train")
+    return Trainer(
+        modules["generator"], modules["discriminator"], loss, data,
+        train=recipe.train, optim=recipe.optim, seed=recipe.seed, num_classes=classes,
+        run_dir=run_dir, quiet=quiet, cards=cards,
+    )
+
+
+@attrs.frozen
+class RunResult:
+    run_dir: Path | None
+    step: int
+    figures: dict[str, Any]
+
+
+def run_recipe(
+    recipe: str | Path | Recipe | Mapping[str, Any],
+    *,
+    overrides: Iterable[str] = (),
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    quiet: bool = False,
+) -> RunResult:
+    """Train what a recipe (file, shipped name, dict or :class:`Recipe`) describes; see ``ganzoo run``."""
+    import tomli_w
+
+    from ganzoo.atomic import write_text_atomic
+
+    if isinstance(recipe, Recipe):
+        parsed = recipe
+    elif isinstance(recipe, Mapping):
+        parsed = recipe_from_dict(recipe)
+    else:
+        parsed = load_recipe(recipe, overrides)
+    run_dir = Path(resume) if resume is not None else Path(out) if out is not None else default_run_dir(parsed)
+    trainer = build_trainer(parsed, run_dir, quiet=quiet)
+    if trainer.accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
+    if resume is not None:
+        trainer.resume(run_dir)
+        trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
+    figures = trainer.fit()
+    return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)

@@ -1,0 +1,22 @@
+"""Optimisers from a recipe's ``[optim.generator]`` / ``[optim.discriminator]`` tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+from ganzoo.recipe.schema import OptimizerOptions
+
+
+def build_optimizer(params: Iterable[torch.nn.Parameter], options: OptimizerOptions) -> torch.optim.Optimizer:
+    kernels = {"auto": {}, "foreach": {"foreach": True}, "fused": {"fused": True}, "for-loop": {"foreach": False}}
+    extra = kernels[options.implementation]
+    if options.name == "adam":
+        return torch.optim.Adam(params, lr=options.lr, betas=options.betas, weight_decay=options.weight_decay, **extra)
+    if options.name == "adamw":
+        return torch.optim.AdamW(params, lr=options.lr, betas=options.betas, weight_decay=options.weight_decay, **extra)
+    if options.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=options.lr, momentum=options.momentum,
+                                   weight_decay=options.weight_decay, **extra)
+    return torch.optim.SGD(params, lr=options.lr, momentum=options.momentum, weight_decay=options.weight_decay, **extra)

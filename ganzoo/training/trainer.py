@@ -1,0 +1,471 @@
+"""One trainer for every GAN: Algorithm 1 of the original paper, on HuggingFace accelerate.
+
+Per generator step: ``d_steps`` critic steps, each with a fresh real batch and fresh z, then one generator
+step with D frozen as a whole. The loss supplies the pure objectives plus its regularisers (gradient
+penalty, weight clipping); the trainer owns the schedule, the optimisers and everything written to disk.
+
+Gradient accumulation is explicit: ``grad_accum`` micro-batches per optimiser step, with DDP's gradient sync
+skipped (``no_sync``) on all but the last. accelerate's ``accumulate()`` counts calls across both models, and
+separate D and G blocks put that counter out of step (DESIGN.md measured 0 of 4 synced D steps).
+
+Losses are read back from the device only when logged; a device-side flag remembers the first step whose
+loss was not finite, so the check costs no synchronisation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo.components import GANLoss
+from ganzoo.errors import GanzooError, TrainingError
+from ganzoo.options import parse_options
+from ganzoo.recipe.schema import OptimSection, TrainOptions
+from ganzoo.training import artifacts, checkpoint
+from ganzoo.training.batches import make_batches
+from ganzoo.training.optim import build_optimizer
+from ganzoo.training.progress import Progress
+from ganzoo.weights import ModelCard, save_weights
+
+D_FIELDS = ("d_loss", "d_real", "d_fake", "penalty")
+
+
+class Trainer:
+    """Train any generator/discriminator pair on any data with any GAN loss.
+
+    ``loss`` is a registered name (``"non-saturating"``) or a :class:`GANLoss`; ``data`` is a dataset
+    component, a tensor, an ``(x, y)`` pair, a torch ``Dataset`` or a ``DataLoader``. Training options
+    are those of a recipe's ``[train]`` table, given as ``train=TrainOptions(...)`` or keywords
+    (``steps=200, batch_size=32``). With ``run_dir`` the trainer writes weights, samples, metrics and
+    checkpoints there; without, it only trains.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        loss: str | GANLoss,
+        data: Any,
+        *,
+        train: TrainOptions | None = None,
+        optim: OptimSection | None = None,
+        seed: int = 0,
+        num_classes: int | None = None,
+        run_dir: str | Path | None = None,
+        quiet: bool = False,
+        cards: dict[str, ModelCard] | None = None,
+        **train_options: Any,
+    ) -> None:
+        if train is None:
+            train = parse_options(TrainOptions, train_options, source="Trainer", path="train")
+        elif train_options:
+            raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
+        self.config, self.optim_config = train, optim or OptimSection()
+        self.generator, self.discriminator = generator, discriminator
+        self.loss = _resolve_loss(loss)
+        self.seed, self.quiet = seed, quiet
+        self.latent_dim = int(getattr(generator, "latent_dim"))
+        self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.cards = cards or {}
+        self.step, self.wall_offset = 0, 0.0
+        self._stop_requested = False
+        self._setup_accelerator()
+        self._setup_models()
+        self.batches = make_batches(
+            data, train.batch_size, seed=seed, device=self.device, rank=self.rank, world=self.world,
+            prepare_loader=self.accelerator.prepare_data_loader,
+        )
+        self.data = data
+        self.sample_shape = self._sample_shape()
+        self._reset_sums()
+
+    # ---------------------------------------------------------------- setup
+    def _setup_accelerator(self) -> None:
+        from accelerate import Accelerator
+        from accelerate.state import AcceleratorState, GradientState
+
+        config = self.config
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        if config.device == "cuda" and not torch.cuda.is_available():
+            raise GanzooError("train.device = 'cuda', but no CUDA GPU is visible; allowed here: 'auto', 'cpu'")
+        # the accelerator state is a process-wide singleton; a second trainer in one process must start clean
+        AcceleratorState._reset_state(reset_partial_state=False)
+        GradientState._reset_state()
+        precision = config.mixed_precision
+        on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+        if precision == "fp16" and on_cpu:
+            warnings.warn("mixed_precision = 'fp16' cannot take effect on CPU; training in fp32 (bf16 works on CPU)",
+                          stacklevel=2)
+            precision = "no"
+        self.accelerator = Accelerator(cpu=config.device == "cpu", mixed_precision=precision)
+        self.device = self.accelerator.device
+        self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
+        self.progress = Progress(config.steps, enabled=not self.quiet and self.accelerator.is_main_process)
+
+    def _setup_models(self) -> None:
+        config = self.config
+        fmt = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.generator.to(self.device, memory_format=fmt)
+        self.discriminator.to(self.device, memory_format=fmt)
+        opt_g = build_optimizer(self.generator.parameters(), self.optim_config.generator)
+        opt_d = build_optimizer(self.discriminator.parameters(), self.optim_config.discriminator)
+        self.ema = None
+        if config.ema > 0:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+            self.ema = AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+        g_model, d_model, self.opt_g, self.opt_d = self.accelerator.prepare(
+            self.generator, self.discriminator, opt_g, opt_d
+        )
+        if config.compile:
+            g_model, d_model = torch.compile(g_model), torch.compile(d_model)
+        self.g_model, self.d_model = g_model, d_model
+        self._d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
+        self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
+        fixed = torch.Generator().manual_seed(self.seed)
+        rows = self.num_classes or 1
+        per_row = max(1, config.grid_size // rows) if self.num_classes else config.grid_size
+        self.fixed_z = torch.randn(rows * per_row, self.latent_dim, generator=fixed).to(self.device)
+        self.fixed_c = (
+            torch.arange(self.num_classes).repeat_interleave(per_row).to(self.device) if self.num_classes else None
+        )
+
+    @torch.no_grad()
+    def _sample_shape(self) -> tuple[int, ...]:
+        """One sample's shape, from the data when it says so, else from G itself (in eval mode: no side effects)."""
+        info = getattr(self.data, "info", None)
+        if info is not None:
+            return tuple(info.shape)
+        was_training = self.generator.training
+        self.generator.eval()
+        shape = tuple(self.generator(self.fixed_z[:1], None if self.fixed_c is None else self.fixed_c[:1]).shape[1:])
+        self.generator.train(was_training)
+        return shape
+
+    # ---------------------------------------------------------------- one step of Algorithm 1
+    def _labels(self, n: int) -> torch.Tensor | None:
+        if not self.num_classes:
+            return None
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.noise)
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=self.device, generator=self.noise)
+
+    def _sync_unless_last(self, model: nn.Module, micro: int) -> contextlib.AbstractContextManager:
+        last = micro == self.config.grad_accum - 1
+        return contextlib.nullcontext() if last else self.accelerator.no_sync(model)
+
+    def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, c = next(self.batches)
+        if self.config.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if self.num_classes and c is None:
+            raise GanzooError("the model is conditional, but the data yields no class labels")
+        return x, (c if self.num_classes else None)
+
+    def discriminator_step(self) -> None:
+        """One critic update: real and fake through D in one forward (safe for BatchNorm under DDP)."""
+        accum = self.config.grad_accum
+        for micro in range(accum):
+            x, c = self._real()
+            with self._sync_unless_last(self.d_model, micro):
+                with torch.no_grad():
+                    fake = self.g_model(self._z(len(x)), c)  # fakes share the real batch's labels
+                both_c = None if c is None else torch.cat([c, c])
+                logits = self.d_model(torch.cat([x, fake.to(x.dtype)]), both_c).float()
+                real_logits, fake_logits = logits[: len(x)], logits[len(x) :]
+                loss = self.loss.d_loss(real_logits, fake_logits)
+                penalty = self.loss.penalty(self.d_model, x, fake.to(x.dtype), c)
+                total = loss if penalty is None else loss + penalty
+                self.accelerator.backward(total / accum)
+            self._record_d(loss, real_logits, fake_logits, penalty)
+        self.opt_d.step()
+        self.opt_d.zero_grad(set_to_none=True)
+        self.loss.after_d_step(self.discriminator)
+
+    def generator_step(self) -> None:
+        """One generator update with D frozen as a whole (its gradients would leak otherwise)."""
+        accum = self.config.grad_accum
+        self.discriminator.requires_grad_(False)
+        try:
+            for micro in range(accum):
+                n = self.config.batch_size
+                c = self._labels(n)
+                with self._sync_unless_last(self.g_model, micro):
+                    fake = self.g_model(self._z(n), c)
+                    loss = self.loss.g_loss(self._fake_logits(fake, c))
+                    self.accelerator.backward(loss / accum)
+                self._last_g_loss = loss.detach().float()
+                self._g_sum += self._last_g_loss / accum
+            self.opt_g.step()
+            self.opt_g.zero_grad(set_to_none=True)
+        finally:
+            self.discriminator.requires_grad_(True)
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)
+
+    def _fake_logits(self, fake: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """D's logits for G's step. A D with BatchNorm sees a real batch beside the fakes, as in its own step:
+        batch statistics of fakes alone differ from the mixed ones D learned on, and G would chase the gap."""
+        if not self._d_has_batchnorm:
+            return self.d_model(fake, c).float()
+        x, real_c = self._real()
+        both_c = None if c is None else torch.cat([real_c, c])
+        return self.d_model(torch.cat([x, fake.to(x.dtype)]), both_c).float()[len(x) :]
+
+    def train_step(self) -> None:
+        for _ in range(self.config.d_steps):
+            self.discriminator_step()
+        self.generator_step()
+        self.step += 1
+        bad = ~torch.isfinite(self._last_d_loss + self._last_g_loss)
+        self._first_bad = torch.where(bad & (self._first_bad < 0), self.step, self._first_bad)
+
+    # ---------------------------------------------------------------- running figures
+    def _reset_sums(self) -> None:
+        zeros = lambda *shape: torch.zeros(*shape, device=self.device)  # noqa: E731
+        self._d_sums, self._g_sum = zeros(4), zeros(())
+        self._first_bad = getattr(self, "_first_bad", torch.full((), -1, dtype=torch.long, device=self.device))
+        self._has_penalty = getattr(self, "_has_penalty", False)
+        self._interval = (self.step, time.perf_counter())
+
+    def _record_d(self, loss: torch.Tensor, real: torch.Tensor, fake: torch.Tensor, penalty: torch.Tensor | None) -> None:
+        if self.loss.kind == "logistic":
+            real, fake = torch.sigmoid(real), torch.sigmoid(fake)
+        self._has_penalty = penalty is not None
+        pen = penalty.detach().float() if penalty is not None else torch.zeros((), device=self.device)
+        self._last_d_loss = loss.detach().float()
+        values = torch.stack([self._last_d_loss, real.detach().mean(), fake.detach().mean(), pen])
+        self._d_sums += values / self.config.grad_accum
+
+    def _figures(self) -> dict[str, Any]:
+        """Means since the last log, reduced across processes: the one place the host waits for the device."""
+        steps = max(1, self.step - self._interval[0])
+        means = torch.cat([self._d_sums / (steps * self.config.d_steps), (self._g_sum / steps)[None]])
+        means = self.accelerator.reduce(means, reduction="mean") if self.world > 1 else means
+        values = means.tolist()
+        elapsed = time.perf_counter() - self._interval[1]
+        images = steps * self.config.batch_size * self.config.d_steps * self.config.grad_accum * self.world
+        row = {"step": self.step, **dict(zip(D_FIELDS, values[:4])), "g_loss": values[4]}
+        if not self._has_penalty:
+            row.pop("penalty")
+        row["d_output"] = "probability" if self.loss.kind == "logistic" else "raw"
+        row["images_per_s"] = images / max(elapsed, 1e-9)
+        row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
+        return row
+
+    def _check_finite(self) -> None:
+        first = int(self._first_bad.item())
+        if first >= 0:
+            last = checkpoint.latest_checkpoint(self.run_dir / "checkpoints") if self.run_dir else None
+            kept = f"; the last good checkpoint {last} is intact" if last else ""
+            raise TrainingError(
+                f"non-finite loss at step {first}: training stopped{kept}. "
+                "Try a lower learning rate, a gradient penalty, or train.mixed_precision = 'no'"
+            )
+
+    # ---------------------------------------------------------------- the loop
+    def fit(self, until: int | None = None) -> dict[str, Any]:
+        """Train to ``until`` (default: ``train.steps``); returns the last logged figures.
+
+        Ctrl-C finishes the current step, saves a checkpoint and raises KeyboardInterrupt.
+        """
+        total = min(until or self.config.steps, self.config.steps)
+        self._started = time.perf_counter()
+        self._reset_sums()
+        last: dict[str, Any] = {}
+        self._prepare_run_dir()
+        with self._stop_on_sigint():
+            while self.step < total:
+                self.train_step()
+                self.progress.advance(self.step)
+                if self.step % self.config.log_every == 0 or self.step == total:
+                    self._check_finite()
+                    last = self._log()
+                if self.config.sample_every and self.step % self.config.sample_every == 0:
+                    self.save_samples()
+                if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                    self.save_checkpoint()
+                if self._should_stop():
+                    self.save_checkpoint()
+                    self.progress.message(f"interrupted at step {self.step}; checkpoint saved")
+                    self.progress.close()
+                    raise KeyboardInterrupt
+        self._check_finite()
+        self.finish()
+        return last
+
+    def _log(self) -> dict[str, Any]:
+        row = self._figures()
+        self.progress.log(row)
+        if self.run_dir is not None and self.accelerator.is_main_process:
+            artifacts.MetricsLog(self.run_dir / "metrics.jsonl").append(row)
+        self._reset_sums()
+        return row
+
+    def _should_stop(self) -> bool:
+        if self.world == 1:
+            return self._stop_requested
+        flag = torch.tensor(float(self._stop_requested), device=self.device)
+        return bool(self.accelerator.reduce(flag, reduction="sum").item() > 0)
+
+    @contextlib.contextmanager
+    def _stop_on_sigint(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self._stop_requested:  # a second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        previous = signal.signal(signal.SIGINT, request_stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def finish(self) -> None:
+        """Write the final checkpoint, weights, samples and curves."""
+        self.save_checkpoint()
+        self.save_samples()
+        if self.run_dir is not None and self.accelerator.is_main_process:
+            artifacts.save_curves(artifacts.MetricsLog(self.run_dir / "metrics.jsonl").rows(), self.run_dir / "curves.png")
+        self.progress.close()
+
+    # ---------------------------------------------------------------- files
+    def _prepare_run_dir(self) -> None:
+        if self.run_dir is not None and self.accelerator.is_main_process:
+            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+
+    def sampling_generator(self) -> nn.Module:
+        return self.ema.module if self.ema is not None else self.generator
+
+    @torch.no_grad()
+    def save_samples(self) -> Path | None:
+        if self.run_dir is None or not self.accelerator.is_main_process:
+            return None
+        model = self.sampling_generator()
+        was_training = model.training
+        model.eval()
+        samples = model(self.fixed_z, self.fixed_c)
+        model.train(was_training)
+        reference = None
+        if samples.dim() == 2:
+            reference = self._reference_points(len(samples) * 4)
+        path = self.run_dir / "samples" / f"step-{self.step:06d}.png"
+        return artifacts.save_samples(samples, path, rows=self.num_classes or None, reference=reference,
+                                      title=f"step {self.step}")
+
+    def _reference_points(self, n: int) -> torch.Tensor | None:
+        if hasattr(self.data, "sample"):
+            return self.data.sample(n, torch.Generator().manual_seed(self.seed))[0]
+        if hasattr(self.data, "tensors"):
+            return self.data.tensors()[0][:n]
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything resuming needs, this process's random streams included."""
+        state = {
+            "step": self.step,
+            "wall_s": self.wall_offset + time.perf_counter() - getattr(self, "_started", time.perf_counter()),
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "batches": self.batches.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
+        }
+        if torch.cuda.is_available():
+            state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step = int(state["step"])
+        self.wall_offset = float(state["wall_s"])
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.batches.load_state_dict(state["batches"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.noise.set_state(state["rng"]["noise"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
+
+    def save_checkpoint(self) -> Path | None:
+        """Checkpoint (atomic) plus the current weights; every process keeps its own random streams."""
+        if self.run_dir is None:
+            return None
+        self._check_finite()
+        folder = self.run_dir / "checkpoints"
+        state = self.state_dict()
+        path = checkpoint.checkpoint_path(folder, self.step)
+        if self.world > 1:
+            mine = {"batches": state["batches"], "rng": state["rng"]}
+            checkpoint.save_checkpoint(path.with_suffix(f".rank{self.rank}.safetensors"), mine)
+            self.accelerator.wait_for_everyone()
+        if self.accelerator.is_main_process:
+            checkpoint.save_checkpoint(path, state)
+            checkpoint.prune_checkpoints(folder)
+            self.save_weights()
+        return path
+
+    def resume(self, run_dir: str | Path | None = None) -> int:
+        """Load the newest checkpoint of ``run_dir`` (default: this trainer's); returns the step reached."""
+        folder = Path(run_dir or self.run_dir or ".") / "checkpoints"
+        path = checkpoint.latest_checkpoint(folder)
+        if path is None:
+            raise GanzooError(f"{folder}: no checkpoint to resume from")
+        state = checkpoint.load_checkpoint(path)
+        if self.world > 1:
+            state.update(checkpoint.load_checkpoint(path.with_suffix(f".rank{self.rank}.safetensors")))
+        self.load_state_dict(state)
+        if self.run_dir is not None and self.accelerator.is_main_process:
+            artifacts.MetricsLog(self.run_dir / "metrics.jsonl").truncate_after(self.step)
+        return self.step
+
+    def save_weights(self) -> None:
+        """``generator.safetensors`` (and EMA, discriminator) with self-describing metadata."""
+        assert self.run_dir is not None
+        roles = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.ema is not None:
+            roles["generator-ema"] = self.ema.module
+        for role, module in roles.items():
+            card = self.cards.get("discriminator" if role == "discriminator" else "generator")
+            if card is None:
+                card = ModelCard(role=role, component=None, plugin=None, options={}, shape=self.sample_shape,
+                                 num_classes=self.num_classes, latent_dim=self.latent_dim)
+            card = copy.copy(card)
+            object.__setattr__(card, "role", role)
+            object.__setattr__(card, "step", self.step)
+            save_weights(module, self.run_dir / f"{role}.safetensors", card)
+
+
+def _resolve_loss(loss: str | GANLoss) -> GANLoss:
+    if isinstance(loss, GANLoss):
+        return loss
+    if isinstance(loss, str):
+        from ganzoo.registry import registries
+
+        component = registries().component("loss", loss)
+        return component.load_factory()(component.parse({}))
+    raise TypeError(f"loss must be a registered name or a GANLoss, not {type(loss).__name__}")
