@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,8 @@ class Trainer:
     component, a tensor, an ``(x, y)`` pair, a torch ``Dataset`` or a ``DataLoader``. Training options
     are those of a recipe's ``[train]`` table, given as ``train=TrainOptions(...)`` or keywords
     (``steps=200, batch_size=32``). With ``run_dir`` the trainer writes weights, samples, metrics and
-    checkpoints there; without, it only trains.
+    checkpoints there; without, it only trains. Each of ``callbacks`` is called with the trainer after every
+    step (periodic evaluation uses this, writing its figures with :meth:`log_row`).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class Trainer:
         run_dir: str | Path | None = None,
         quiet: bool = False,
         cards: dict[str, ModelCard] | None = None,
+        callbacks: list[Callable[[Trainer], None]] | None = None,
         **train_options: Any,
     ) -> None:
         if train is None:
@@ -78,6 +80,7 @@ class Trainer:
         self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.cards = cards or {}
+        self.callbacks = list(callbacks or [])
         self.step, self.wall_offset = 0, 0.0
         self._stop_requested = False
         self._setup_accelerator()
@@ -291,6 +294,8 @@ class Trainer:
             while self.step < total:
                 self.train_step()
                 self.progress.advance(self.step)
+                for callback in self.callbacks:
+                    callback(self)
                 if self.step % self.config.log_every == 0 or self.step == total:
                     self._check_finite()
                     last = self._log()
@@ -314,6 +319,11 @@ class Trainer:
             artifacts.MetricsLog(self.run_dir / "metrics.jsonl").append(row)
         self._reset_sums()
         return row
+
+    def log_row(self, row: dict[str, Any]) -> None:
+        """Append figures (an evaluation's, say) to metrics.jsonl under the current step."""
+        if self.run_dir is not None and self.accelerator.is_main_process:
+            artifacts.MetricsLog(self.run_dir / "metrics.jsonl").append({"step": self.step, **row})
 
     def _should_stop(self) -> bool:
         if self.world == 1:
