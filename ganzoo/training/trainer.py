@@ -33,6 +33,7 @@ from ganzoo.options import parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
 from ganzoo.training import artifacts, checkpoint
 from ganzoo.training.batches import make_batches
+from ganzoo.training.ema import ema_model
 from ganzoo.training.optim import build_optimizer
 from ganzoo.training.progress import Progress
 from ganzoo.weights import ModelCard, save_weights
@@ -126,9 +127,7 @@ class Trainer:
         opt_d = build_optimizer(self.discriminator.parameters(), self.optim_config.discriminator)
         self.ema = None
         if config.ema > 0:
-            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-            self.ema = AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+            self.ema = ema_model(self.generator, config.ema)
         g_model, d_model, self.opt_g, self.opt_d = self.accelerator.prepare(
             self.generator, self.discriminator, opt_g, opt_d
         )
