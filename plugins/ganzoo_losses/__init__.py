@@ -1,1 +1,46 @@
-"""Built-in ganzoo plugin (placeholder until filled)."""
+"""The built-in GAN objectives, registered exactly as a third-party plugin would register its own.
+
+This module must stay torch-free: ``ganzoo list`` and ``ganzoo validate`` import it to learn names and
+options, and only building a loss imports the ``"module:attr"`` factory (and torch with it).
+"""
+
+from __future__ import annotations
+
+import ganzoo
+from ganzoo.components import NoOptions
+from ganzoo.hookspecs import Register
+from ganzoo_losses.options import LeastSquaresOptions, WassersteinOptions
+
+
+@ganzoo.hookimpl
+def register_losses(register: Register) -> None:
+    register(
+        "minimax",
+        "ganzoo_losses.logistic:MinimaxLoss",
+        description="Original GAN objective; G minimises the saturating log(1 - D(G(z))).",
+        options=NoOptions,
+    )
+    register(
+        "non-saturating",
+        "ganzoo_losses.logistic:NonSaturatingLoss",
+        description="Original GAN discriminator; G maximises log D(G(z)), which keeps early gradients alive.",
+        options=NoOptions,
+    )
+    register(
+        "wasserstein",
+        "ganzoo_losses.wasserstein:WassersteinLoss",
+        description="WGAN critic; Lipschitz by weight clipping (WGAN) or a gradient penalty (WGAN-GP).",
+        options=WassersteinOptions,
+    )
+    register(
+        "hinge",
+        "ganzoo_losses.hinge:HingeLoss",
+        description="Hinge loss on raw critic scores (SAGAN / BigGAN style).",
+        options=NoOptions,
+    )
+    register(
+        "least-squares",
+        "ganzoo_losses.least_squares:LeastSquaresLoss",
+        description="LSGAN: squared distance of raw D scores to target values (default a=0, b=1, c=1).",
+        options=LeastSquaresOptions,
+    )
