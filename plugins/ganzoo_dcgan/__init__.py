@@ -1,1 +1,37 @@
-"""Built-in ganzoo plugin (placeholder until filled)."""
+"""Built-in ganzoo plugin: the DCGAN generator and discriminator, ``dcgan``.
+
+Registered through the ``ganzoo`` entry point like any third-party plugin. This module must stay
+torch-free: listing plugins and validating recipes import it, and the models load only when built.
+"""
+
+from __future__ import annotations
+
+import ganzoo
+from ganzoo.hookspecs import Register
+from ganzoo_dcgan.options import DCGANDiscriminatorOptions, DCGANGeneratorOptions, check_image_size
+
+
+@ganzoo.hookimpl
+def register_generators(register: Register) -> None:
+    register(
+        "dcgan",
+        "ganzoo_dcgan.models:DCGANGenerator",
+        description="DCGAN generator: transposed convolutions, batch norm, ReLU, tanh; conditional by a class embedding joined to z",
+        options=DCGANGeneratorOptions,
+        conditional=True,
+        data_kinds=("image",),
+        check=check_image_size,
+    )
+
+
+@ganzoo.hookimpl
+def register_discriminators(register: Register) -> None:
+    register(
+        "dcgan",
+        "ganzoo_dcgan.models:DCGANDiscriminator",
+        description="DCGAN discriminator: strided convolutions, batch norm, LeakyReLU(0.2); conditional by projection or label channels",
+        options=DCGANDiscriminatorOptions,
+        conditional=True,
+        data_kinds=("image",),
+        check=check_image_size,
+    )

@@ -1,1 +1,37 @@
-"""Built-in ganzoo plugin (placeholder until filled)."""
+"""Built-in ganzoo plugin: the vanilla GAN's fully connected generator and discriminator, ``mlp``.
+
+Registered through the ``ganzoo`` entry point like any third-party plugin. This module must stay
+torch-free: listing plugins and validating recipes import it, and the models load only when built.
+"""
+
+from __future__ import annotations
+
+import ganzoo
+from ganzoo.hookspecs import Register
+from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
+
+DATA_KINDS = ("flat", "image")
+
+
+@ganzoo.hookimpl
+def register_generators(register: Register) -> None:
+    register(
+        "mlp",
+        "ganzoo_mlp.models:MLPGenerator",
+        description="Vanilla GAN generator: LeakyReLU MLP to tanh; conditional by a class embedding joined to z",
+        options=MLPGeneratorOptions,
+        conditional=True,
+        data_kinds=DATA_KINDS,
+    )
+
+
+@ganzoo.hookimpl
+def register_discriminators(register: Register) -> None:
+    register(
+        "mlp",
+        "ganzoo_mlp.models:MLPDiscriminator",
+        description="Vanilla GAN discriminator: LeakyReLU MLP with dropout to one logit; conditional by a class embedding joined to x",
+        options=MLPDiscriminatorOptions,
+        conditional=True,
+        data_kinds=DATA_KINDS,
+    )

@@ -1,0 +1,64 @@
+"""The pieces the DCGAN generator and discriminator share: their layout, their initialisation, and the
+checks of what they are given."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganzoo_dcgan.options import SUPPORTED_SIZES, supported_size
+
+
+def layout(shape: tuple[int, ...], width: int) -> tuple[int, list[int]]:
+    """The side of the smallest feature map, and the channels of each map from the smallest to the largest.
+
+    Each map doubles the side of the one before it and halves its channels, ending at ``width``: the
+    symmetric layout of the DCGAN paper, where G reads it forwards and D backwards.
+    """
+    if not supported_size(shape):
+        raise ValueError(f"DCGAN takes square images of sizes {SUPPORTED_SIZES}; got a sample shape {list(shape)}")
+    size = shape[1]
+    base = 7 if size % 7 == 0 else 4
+    doublings = (size // base).bit_length() - 1
+    return base, [width * 2**i for i in reversed(range(doublings))]
+
+
+def init_dcgan_(module: nn.Module) -> None:
+    """Weights N(0, 0.02) and batch-norm scales N(1, 0.02), biases zero, as the DCGAN paper prescribes.
+
+    Class embeddings are left alone: G's is joined to z ~ N(0, 1) and keeps the same scale, so that the
+    class weighs as much as the noise from the first step.
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+        else:
+            continue
+        if getattr(m, "bias", None) is not None:
+            nn.init.zeros_(m.bias)
+
+
+def check_labels(c: torch.Tensor | None, num_classes: int, batch: int, who: str) -> torch.Tensor:
+    """The labels a conditional model needs, or a ValueError that says what was expected.
+
+    The range is not checked: that would synchronise with the GPU on every step, and the embedding or
+    one-hot already rejects an index out of range.
+    """
+    if c is None:
+        raise ValueError(
+            f"{who} is conditional on {num_classes} classes: pass c, a LongTensor of class indices of shape [N]"
+        )
+    if c.shape != (batch,) or c.dtype.is_floating_point or c.dtype == torch.bool:
+        raise ValueError(
+            f"{who} expects c as integer class indices of shape [{batch}]; got {c.dtype} of shape {list(c.shape)}"
+        )
+    return c.long()
+
+
+def label_maps(c: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.Tensor:
+    """One-hot class maps the size of the image ``like``, to concatenate to it as extra channels."""
+    onehot = F.one_hot(c, num_classes).to(like.dtype)
+    return onehot[:, :, None, None].expand(-1, -1, *like.shape[2:])

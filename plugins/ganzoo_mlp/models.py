@@ -1,0 +1,97 @@
+"""The vanilla GAN of Goodfellow et al. (2014) as fully connected networks, with the cGAN conditioning of
+Mirza & Osindero (2014): a learned class embedding is concatenated to G's noise and to D's input.
+
+Images are flattened on the way in and reshaped on the way out, so one pair of models serves 2-D points
+and small images alike. An unconditional model ignores a ``c`` it is given: a trainer may pass the labels
+of a labelled dataset to every model without asking which of them uses them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
+
+
+def check_labels(c: torch.Tensor | None, num_classes: int, batch: int, who: str) -> torch.Tensor:
+    """The labels a conditional model needs, or a ValueError that says what was expected.
+
+    The range is not checked: that would synchronise with the GPU on every step, and ``nn.Embedding``
+    already rejects an index out of range.
+    """
+    if c is None:
+        raise ValueError(
+            f"{who} is conditional on {num_classes} classes: pass c, a LongTensor of class indices of shape [N]"
+        )
+    if c.shape != (batch,) or c.dtype.is_floating_point or c.dtype == torch.bool:
+        raise ValueError(
+            f"{who} expects c as integer class indices of shape [{batch}]; got {c.dtype} of shape {list(c.shape)}"
+        )
+    return c.long()
+
+
+def mlp(
+    sizes: Iterable[int], negative_slope: float, dropout: float = 0.0, spectral_norm: bool = False
+) -> nn.Sequential:
+    """Linear layers with LeakyReLU (and dropout) between them, none after the last: the caller decides
+    the output's activation, tanh for G and none for D's logits."""
+    sizes = list(sizes)
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        linear = nn.Linear(fan_in, fan_out)
+        layers.append(_spectral_norm(linear) if spectral_norm else linear)
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU(negative_slope))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(nn.Module):
+    """z (concatenated with a class embedding when conditional) -> LeakyReLU layers -> tanh, reshaped."""
+
+    def __init__(self, options: MLPGeneratorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+        self.latent_dim = options.latent_dim
+        self.num_classes = num_classes
+        self.embed = nn.Embedding(num_classes, options.embedding_dim) if num_classes else None
+        in_dim = options.latent_dim + (options.embedding_dim if num_classes else 0)
+        self.net = mlp([in_dim, *options.hidden_dims, math.prod(self.shape)], options.negative_slope)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"MLPGenerator expects z of shape [N, {self.latent_dim}]; got {list(z.shape)}")
+        if self.embed is not None:
+            c = check_labels(c, self.num_classes, z.shape[0], "MLPGenerator")
+            z = torch.cat([z, self.embed(c)], dim=1)
+        return torch.tanh(self.net(z)).view(z.shape[0], *self.shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Flattened x (concatenated with a class embedding when conditional) -> LeakyReLU layers -> one logit.
+
+    No batch norm: it couples the samples of a batch, which lets D tell real from fake by batch statistics
+    and breaks under DDP with separate real and fake forwards.
+    """
+
+    def __init__(self, options: MLPDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.embed = nn.Embedding(num_classes, options.embedding_dim) if num_classes else None
+        in_dim = math.prod(shape) + (options.embedding_dim if num_classes else 0)
+        self.net = mlp(
+            [in_dim, *options.hidden_dims, 1], options.negative_slope, options.dropout, options.spectral_norm
+        )
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        h = x.flatten(1)
+        if self.embed is not None:
+            c = check_labels(c, self.num_classes, x.shape[0], "MLPDiscriminator")
+            h = torch.cat([h, self.embed(c)], dim=1)
+        return self.net(h).squeeze(1)
