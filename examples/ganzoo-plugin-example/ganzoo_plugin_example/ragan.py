@@ -1,0 +1,53 @@
+"""The relativistic average GAN loss (RaGAN; Jolicoeur-Martineau 2019), written on logits with softplus.
+
+With C(x) the discriminator's logit, RaGAN's D estimates the probability that real data is more realistic
+than the average fake, sigmoid(C(x_r) - mean C(x_f)), and the reverse for fakes. Both players minimise a
+binary cross-entropy; the generator's is the discriminator's with the labels swapped::
+
+    d_loss = mean softplus(-(C(x_r) - mean C(x_f))) + mean softplus(C(x_f) - mean C(x_r))
+    g_loss = mean softplus(-(C(x_f) - mean C(x_r))) + mean softplus(C(x_r) - mean C(x_f))
+
+(softplus(-t) = -log sigmoid(t) and softplus(t) = -log(1 - sigmoid(t)), finite at any logit.)
+
+The generator's loss needs real logits too, and ganzoo's trainer calls ``g_loss(fake_logits)`` with fake
+ones only. So ``d_loss`` keeps (detached) the real logits of the last critic step and ``g_loss`` reuses
+them: the real side of the G step is then scored by D just before its latest update, a one-step-stale
+estimate. Pass ``real_logits`` to ``g_loss`` to give fresh ones.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from ganzoo.components import GANLoss, NoOptions
+
+
+class RaGANLoss(GANLoss):
+    # D's raw output is not a probability here (only the relative sigmoid(C(x_r) - mean C(x_f)) is), so the
+    # trainer should report raw scores.
+    kind: Literal["logistic", "critic"] = "critic"
+
+    def __init__(self, options: NoOptions | None = None) -> None:
+        self.options = options if options is not None else NoOptions()
+        self._real_logits: torch.Tensor | None = None
+
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        self._real_logits = real_logits.detach()
+        return (
+            F.softplus(-(real_logits - fake_logits.mean())).mean()
+            + F.softplus(fake_logits - real_logits.mean()).mean()
+        )
+
+    def g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None) -> torch.Tensor:
+        if real_logits is None:
+            real_logits = self._real_logits
+        if real_logits is None:
+            raise RuntimeError("RaGAN's generator loss needs real logits: call d_loss first or pass real_logits")
+        real_logits = real_logits.detach()  # D is not trained in G's step
+        return (
+            F.softplus(-(fake_logits - real_logits.mean())).mean()
+            + F.softplus(real_logits - fake_logits.mean()).mean()
+        )
