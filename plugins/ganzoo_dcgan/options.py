@@ -32,10 +32,13 @@ class DCGANDiscriminatorOptions:
     spectral_norm: bool = option(
         False, help="spectrally normalise every layer and drop batch norm (SN-GAN); suits WGAN-GP too"
     )
+    # Default chosen by measurement (cdcgan-digits, 600 steps, seed 0): with label channels the samples of
+    # one class vary as much as real ones (mean per-pixel std 0.22 vs 0.26 real); with the projection head
+    # G collapsed to one sample per class (0.01, and 0.01 after 1,500 steps).
     conditioning: Literal["projection", "channels"] = option(
-        "projection",
-        help="how a conditional D sees the class: an inner product of a class embedding with its features "
-        "(projection discriminator) or one-hot label maps as extra input channels",
+        "channels",
+        help="how a conditional D sees the class: one-hot label maps as extra input channels, or an inner "
+        "product of a class embedding with its features (projection discriminator)",
     )
 
 
