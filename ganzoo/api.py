@@ -62,6 +62,7 @@ def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) 
     """Everything a recipe names, built and handed to a :class:`~ganzoo.training.trainer.Trainer`."""
     import torch
 
+    from ganzoo.evaluation.callback import eval_callbacks
     from ganzoo.training.trainer import Trainer
     from ganzoo.weights import ModelCard
 
@@ -86,7 +87,7 @@ def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) 
     return Trainer(
         modules["generator"], modules["discriminator"], loss, data,
         train=recipe.train, optim=recipe.optim, seed=recipe.seed, num_classes=classes,
-        run_dir=run_dir, quiet=quiet, cards=cards,
+        run_dir=run_dir, quiet=quiet, cards=cards, callbacks=eval_callbacks(recipe.eval, seed=recipe.seed),
     )
 
 

@@ -18,7 +18,9 @@ Factory signatures, by kind (``options`` is an instance of the component's optio
   ``tensors() -> (x, y | None)`` (whole set in memory), ``sample(n, generator) -> (x, y | None)``
   (an endless source such as a Gaussian mixture), or the ``torch.utils.data.Dataset`` protocol yielding
   ``x`` or ``(x, c)``. Values are in [-1, 1].
-- metric:        ``factory(options) -> metric`` with ``compute(context) -> dict[str, float]``.
+- metric:        ``factory(options) -> metric`` with ``compute(context) -> dict[str, float]`` and, optionally,
+  ``applies_to(context) -> bool`` (run by default for this generator); ``context`` is a
+  :class:`ganzoo.evaluation.EvalContext`. See ``register_metrics`` in :mod:`ganzoo.hookspecs`.
 
 Datasets also give ``info(options) -> DataInfo`` at registration, which must be cheap (no loading, no torch),
 so that a recipe pairing a conditional model with unlabelled data fails at validation.

@@ -46,4 +46,22 @@ def register_datasets(register: Register) -> None:
 
 @hookspec
 def register_metrics(register: Register) -> None:
-    """Register evaluation metrics: factories of objects with ``compute(context) -> dict[str, float]``."""
+    """Register evaluation metrics: ``factory(options) -> metric``, cheap (no data, no training yet).
+
+    The metric object offers:
+
+    - ``compute(context) -> dict[str, float]``: the figures, named without the metric's name (``ganzoo eval``
+      shows them under it; metrics.jsonl stores ``"metric/figure"``). ``context`` is a
+      :class:`ganzoo.evaluation.EvalContext`: the generator, its ModelCard, the dataset's name, options and
+      ``data_info`` from the card's recipe, ``n``, ``seed``, ``device``, ``cache_dir``, and the memoised
+      ``samples()``, ``real(split)`` and ``dataset(split)``. When the metric does not fit the generator
+      or its data, raise :class:`ganzoo.GanzooError` with one line saying why.
+    - ``applies_to(context) -> bool`` (optional): True when the metric fits this generator and its data and
+      should run when no metric is named (``ganzoo eval`` without ``--metric``, a recipe's ``[eval]``
+      without ``metrics``). It should be cheap: decide from ``context.card``, ``context.data_info`` and
+      ``context.dataset_name`` where possible. A metric without it runs only when named.
+
+    Warn about figures that are computed but biased with ``ganzoo.evaluation.warn.warn``
+    (an :class:`~ganzoo.evaluation.EvaluationWarning`). Anything trained once and reused (a classifier)
+    belongs under ``context.cache_dir``, written atomically (:mod:`ganzoo.atomic`).
+    """

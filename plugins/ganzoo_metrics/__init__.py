@@ -1,1 +1,69 @@
-"""Built-in ganzoo plugin (placeholder until filled)."""
+"""The built-in metrics, registered exactly as a third-party plugin would register its own.
+
+This module must stay torch-free (``ganzoo list``, ``ganzoo validate`` import it): factories are
+``"module:attr"`` strings, imported when a metric is built. Each metric object offers
+``compute(context) -> dict[str, float]`` and ``applies_to(context) -> bool`` (the default choice of
+``ganzoo eval`` and of a recipe's ``[eval]`` table without ``metrics``); ``parzen`` has no
+``applies_to``: it runs only when named.
+"""
+
+from __future__ import annotations
+
+import ganzoo
+from ganzoo.hookspecs import Register
+from ganzoo_metrics.options import (
+    ClassCoverageOptions,
+    ClassifierOptions,
+    InceptionOptions,
+    ModeCoverageOptions,
+    ParzenOptions,
+)
+
+
+@ganzoo.hookimpl
+def register_metrics(register: Register) -> None:
+    register(
+        "mode-coverage",
+        "ganzoo_metrics.modes:ModeCoverage",
+        description="2-D mixtures: modes captured, high-quality share (within 3 std), reverse KL of the mode histogram",
+        options=ModeCoverageOptions,
+        data_kinds=("flat",),
+    )
+    register(
+        "conditional-accuracy",
+        "ganzoo_metrics.conditional:ConditionalAccuracy",
+        description="labelled images: a cached real-data classifier's accuracy on G(z, c) against c",
+        options=ClassifierOptions,
+        conditional=True,
+        data_kinds=("image",),
+    )
+    register(
+        "classifier-fd",
+        "ganzoo_metrics.classifier_fd:ClassifierFD",
+        description="labelled images: Fréchet distance in a cached classifier's features, beside the real-data floor",
+        options=ClassifierOptions,
+        conditional=True,
+        data_kinds=("image",),
+    )
+    register(
+        "class-coverage",
+        "ganzoo_metrics.coverage:ClassCoverage",
+        description="labelled images, unconditional G: classes the cached classifier finds among the samples",
+        options=ClassCoverageOptions,
+        data_kinds=("image",),
+    )
+    register(
+        "parzen",
+        "ganzoo_metrics.parzen:Parzen",
+        description="Parzen-window log-likelihood of test points (the original GAN paper's protocol); only when named",
+        options=ParzenOptions,
+        conditional=True,
+    )
+    register(
+        "inception",
+        "ganzoo_metrics.inception:Inception",
+        description="FID, IS and KID with local Inception v3 weights (inception.weights or $GANZOO_INCEPTION_WEIGHTS)",
+        options=InceptionOptions,
+        conditional=True,
+        data_kinds=("image",),
+    )

@@ -1,0 +1,223 @@
+"""Train the offline shipped recipes over several seeds, evaluate them, and write the quality table.
+
+    python benchmarks/results.py                                  # every offline recipe, seeds 0 1 2
+    python benchmarks/results.py --recipes vanilla-ring8 --seeds 0 --steps 200 --out /tmp/quick.md
+
+Each run trains a shipped recipe with ``seed`` and (optionally) ``train.steps`` overridden, then runs the
+metrics that apply to it (``ganzoo eval``'s default choice) with a fixed evaluation seed, so seeds vary
+the training only. The table gives mean ± std over seeds beside the published anchors, and says which of
+ganzoo's aims each recipe meets. Output: markdown (default ``benchmarks/RESULTS-quality.md``), printed too.
+
+Offline recipes are those whose data needs no download (ring8, grid25, digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+OFFLINE_DATA = ("ring8", "grid25", "digits")
+HERE = Path(__file__).resolve().parent
+
+# Published anchors: (method, modes, high-quality %), from the GDPP, PacGAN and VEEGAN papers.
+GDPP, PACGAN, VANILLA = "GDPP (best published modes)", "PacGAN2", "vanilla GAN (VEEGAN's table)"
+ANCHORS = {
+    "ring8": [(GDPP, 8.0, 71.7), (PACGAN, 7.9, 95.6), (VANILLA, 1.0, 99.3)],
+    "grid25": [(GDPP, 24.8, 68.5), (PACGAN, 23.8, 91.3), (VANILLA, 3.3, 0.5)],
+}
+AIMS = {"ring8": (8, 0.97), "grid25": (25, 0.95)}  # dataset -> (every mode, minimum high-quality share)
+AIM_ACCURACY, AIM_FD_RATIO = 0.97, 2.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="+", metavar="NAME",
+                        help="shipped recipe names (default: every offline one)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="training seeds (default 0 1 2)")
+    parser.add_argument("--steps", type=int, help="override train.steps (default: each recipe's own)")
+    parser.add_argument("-n", type=int, default=2500, help="generated samples per evaluation (default 2500)")
+    parser.add_argument("--eval-seed", type=int, default=0, help="noise seed of every evaluation (default 0)")
+    parser.add_argument("--runs", type=Path, default=HERE / "runs",
+                        help="run directories go in a fresh RUNS/<timestamp>/ folder (default benchmarks/runs)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS-quality.md", help="the markdown table")
+    parser.add_argument("--json", type=Path, help="also write every run's figures as JSON here")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra recipe override for every run (repeatable)")
+    return parser.parse_args(argv)
+
+
+def offline_recipes() -> list[str]:
+    from ganzoo.recipe import load_recipe, shipped_recipes
+
+    return [name for name in shipped_recipes() if load_recipe(name).data.name in OFFLINE_DATA]
+
+
+def train_and_evaluate(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One run: train the recipe with this seed, evaluate the default metrics; figures and timings."""
+    from ganzoo.api import run_recipe
+    from ganzoo.evaluation import evaluate
+
+    overrides = [f"seed={seed}", "train.sample_every=0", "train.checkpoint_every=0", *args.overrides]
+    if args.steps:
+        overrides.append(f"train.steps={args.steps}")
+    if args.threads:
+        overrides.append(f"train.threads={args.threads}")
+    out = args.folder / f"{name}-seed{seed}"
+    started = time.perf_counter()
+    result = run_recipe(name, overrides=overrides, out=out, quiet=True)
+    trained = time.perf_counter() - started
+    figures = evaluate(out, n=args.n, seed=args.eval_seed)
+    return {"recipe": name, "seed": seed, "steps": result.step, "train_s": trained,
+            "eval_s": time.perf_counter() - started - trained, "run_dir": str(out), "metrics": figures}
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def cell(runs: list[dict], metric: str, figure: str, scale: float = 1.0, digits: int = 2) -> str:
+    values = [run["metrics"][metric][figure] * scale for run in runs if figure in run["metrics"].get(metric, {})]
+    if not values:
+        return "–"
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f} ± {std:.{digits}f}" if len(values) > 1 else f"{mean:.{digits}f}"
+
+
+def dataset_of(name: str) -> str:
+    from ganzoo.recipe import load_recipe
+
+    return load_recipe(name).data.name
+
+
+def mixture_section(by_recipe: dict[str, list[dict]]) -> list[str]:
+    if not any(dataset_of(name) in ANCHORS for name in by_recipe):
+        return []
+    lines = [
+        "## 2-D mixtures (mode coverage: 2,500 samples, high quality = within 3 std of the nearest mode)", "",
+        "| recipe / method | seeds | steps | modes | high quality % | reverse KL | aim met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, runs in by_recipe.items():
+        data = dataset_of(name)
+        if data not in ANCHORS:
+            continue
+        modes = cell(runs, "mode-coverage", "modes", digits=1)
+        quality = cell(runs, "mode-coverage", "high_quality", 100, 1)
+        kl = cell(runs, "mode-coverage", "reverse_kl", digits=3)
+        lines.append(f"| **{name}** (ganzoo) | {len(runs)} | {runs[0]['steps']} | {modes} | {quality} | {kl} "
+                     f"| {aim_mixture(data, runs)} |")
+    present = {dataset_of(name) for name in by_recipe}
+    for data in sorted(present & set(ANCHORS)):
+        for method, modes, quality in ANCHORS[data]:
+            lines.append(f"| {method} on {data} | published | | {modes:.1f} | {quality:.1f} | | |")
+    aims = "; ".join(f"{d}: all {m} modes and ≥ {q:.0%} high quality" for d, (m, q) in AIMS.items() if d in present)
+    return lines + ["", f"Aims: {aims} (every seed).", ""]
+
+
+def aim_mixture(data: str, runs: list[dict]) -> str:
+    modes, quality = AIMS[data]
+    figures = [run["metrics"]["mode-coverage"] for run in runs]
+    return "yes" if all(f["modes"] >= modes and f["high_quality"] >= quality for f in figures) else "no"
+
+
+def image_section(by_recipe: dict[str, list[dict]]) -> list[str]:
+    rows = {name: runs for name, runs in by_recipe.items() if dataset_of(name) not in ANCHORS}
+    if not rows:
+        return []
+    lines = [
+        "## Labelled images (a classifier trained by ganzoo on the real training split)", "",
+        "| recipe | seeds | steps | conditional accuracy % | classifier test accuracy % | FD "
+        "| FD floor (real test) | FD / floor | classes covered | aim met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, runs in rows.items():
+        accuracy = cell(runs, "conditional-accuracy", "accuracy", 100, 1)
+        judge = cell(runs, "conditional-accuracy", "classifier_test_accuracy", 100, 1)
+        if judge == "–":  # unconditional: class coverage reports the judge's accuracy
+            judge = cell(runs, "class-coverage", "classifier_test_accuracy", 100, 1)
+        fd = " | ".join(cell(runs, "classifier-fd", key) for key in ("fd", "fd_floor", "fd_ratio"))
+        classes = cell(runs, "class-coverage", "classes", digits=1)
+        lines.append(f"| **{name}** | {len(runs)} | {runs[0]['steps']} | {accuracy} | {judge} | {fd} | {classes} "
+                     f"| {aim_images(runs)} |")
+    return lines + ["", f"Aims: conditional accuracy ≥ {AIM_ACCURACY:.0%}; Fréchet distance ≤ {AIM_FD_RATIO:g}× "
+                    "the real-data floor (every seed).", ""]
+
+
+def aim_images(runs: list[dict]) -> str:
+    ok = True
+    for run in runs:
+        metrics = run["metrics"]
+        if "conditional-accuracy" in metrics:
+            ok &= metrics["conditional-accuracy"]["accuracy"] >= AIM_ACCURACY
+        if "classifier-fd" in metrics:
+            ok &= metrics["classifier-fd"]["fd_ratio"] <= AIM_FD_RATIO
+    return "yes" if ok else "no"
+
+
+def per_run_section(results: list[dict]) -> list[str]:
+    lines = ["## Every run", "", "| recipe | seed | steps | train s | eval s | figures |", "|---|---|---|---|---|---|"]
+    for run in results:
+        figures = ", ".join(f"{m}/{k} {v:.4g}" for m, fs in run["metrics"].items() for k, v in fs.items()
+                            if not k.startswith("total_"))
+        timing = f"{run['train_s']:.0f} | {run['eval_s']:.0f}"
+        lines.append(f"| {run['recipe']} | {run['seed']} | {run['steps']} | {timing} | {figures} |")
+    return lines + [""]
+
+
+def render(results: list[dict], args: argparse.Namespace) -> str:
+    import torch
+
+    from ganzoo import __version__
+
+    by_recipe: dict[str, list[dict]] = {}
+    for run in results:
+        by_recipe.setdefault(run["recipe"], []).append(run)
+    header = [
+        "# ganzoo: quality of the offline recipes", "",
+        f"Generated by `python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}` on "
+        f"{dt.datetime.now():%Y-%m-%d %H:%M}: ganzoo {__version__}, torch {torch.__version__}, "
+        f"Python {platform.python_version()}, {'CUDA' if torch.cuda.is_available() else 'CPU'}; "
+        f"seeds {' '.join(map(str, args.seeds))}; {args.n} samples per evaluation, "
+        f"evaluation seed {args.eval_seed}. Mean ± std over seeds.", "",
+    ]
+    return "\n".join(header + mixture_section(by_recipe) + image_section(by_recipe) + per_run_section(results))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    from ganzoo.atomic import write_text_atomic
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = args.recipes or offline_recipes()
+    args.folder = args.runs / dt.datetime.now().strftime("%Y%m%d-%H%M%S")  # never a run directory used before
+    results = []
+    for name in names:
+        for seed in args.seeds:
+            print(f"{name} seed {seed}...", file=sys.stderr, flush=True)
+            results.append(train_and_evaluate(name, seed, args))
+    text = render(results, args)
+    write_text_atomic(args.out, text)
+    if args.json:
+        write_text_atomic(args.json, json.dumps(results, indent=2))
+    print(text)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

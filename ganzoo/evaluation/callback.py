@@ -1,0 +1,58 @@
+"""Evaluation during training, as a Trainer callback: a recipe's ``[eval] every = N`` hooks in here.
+
+Every ``every`` steps (and at the last step) the sampling generator (the EMA one when there is one) is
+evaluated with the same noise seed each time, so the curve shows the model changing, not the noise. The
+figures go into metrics.jsonl as ``"metric/figure"`` keys through ``trainer.log_row``, and ``quality.png``
+in the run directory is redrawn from that log (a resumed run keeps its whole curve). The global random
+state is saved and restored around each evaluation: turning evaluation on never changes the training run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo.evaluation.context import EvalContext
+from ganzoo.evaluation.plot import save_quality
+from ganzoo.evaluation.runner import build_metrics, default_metrics, flatten, run_metrics
+from ganzoo.recipe.schema import EvalOptions
+
+
+class EvalCallback:
+    """Call with the trainer after each step; evaluates on the main process when a step is due."""
+
+    def __init__(self, options: EvalOptions, *, seed: int = 0, cache_dir: str | Path | None = None) -> None:
+        self.options, self.seed, self.cache_dir = options, seed, cache_dir
+        self._metrics: dict[str, Any] | None = None  # built once: metrics may memoise (real-data features)
+
+    def due(self, trainer: Any) -> bool:
+        every = self.options.every
+        return bool(every) and (trainer.step % every == 0 or trainer.step == trainer.config.steps)
+
+    def __call__(self, trainer: Any) -> None:
+        if not self.due(trainer) or not trainer.accelerator.is_main_process:
+            return
+        card = trainer.cards.get("generator")
+        if card is None:
+            raise ValueError("evaluation during training needs the generator's ModelCard (Trainer(cards=...))")
+        context = EvalContext(
+            trainer.sampling_generator(), card, n=self.options.samples, seed=self.seed,
+            device=trainer.device, cache_dir=self.cache_dir, source=f"step {trainer.step}",
+        )
+        with torch.random.fork_rng(devices=[]):
+            if self._metrics is None:
+                names = list(self.options.metrics) or default_metrics(context)
+                self._metrics = build_metrics(names)
+            results = run_metrics(context, self._metrics)
+        trainer.log_row(flatten(results))
+        if trainer.run_dir is not None:
+            from ganzoo.training.artifacts import MetricsLog
+
+            save_quality(MetricsLog(trainer.run_dir / "metrics.jsonl").rows(), trainer.run_dir / "quality.png")
+
+
+def eval_callbacks(options: EvalOptions, *, seed: int = 0) -> list[EvalCallback]:
+    """The callbacks a recipe's ``[eval]`` table asks for: none when ``every`` is 0."""
+    return [EvalCallback(options, seed=seed)] if options.every else []

@@ -1,0 +1,209 @@
+"""What a metric computes from: the generator, its card, the data it was trained on, and the settings.
+
+The card's recipe names the dataset and its options, so real data (either split) can be rebuilt through
+the registries with nothing else at hand. Generated samples and real data are memoised on the context:
+several metrics in one evaluation share them instead of drawing them again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo.components import Component, DataInfo
+from ganzoo.errors import GanzooError
+from ganzoo.evaluation.cache import cache_dir as default_cache_dir
+from ganzoo.evaluation.sampling import generate
+from ganzoo.weights import ModelCard
+
+SPLIT_OFFSET = {"train": 1, "test": 2, "validation": 3}
+
+
+def resolve_device(device: torch.device | str | None) -> torch.device:
+    """``None`` or ``"auto"``: the GPU when there is one, else the CPU."""
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class EvalContext:
+    """Handed to ``metric.compute(context)``.
+
+    Attributes: ``generator`` (an ``nn.Module``, ``G(z, c)``), ``card`` (its :class:`ModelCard`), ``n``
+    (generated samples to use), ``seed`` (of the noise and of any sampled real data), ``device``,
+    ``cache_dir`` (where metrics keep what they train once), ``batch_size`` (for generation and features).
+    Properties ``dataset_name``, ``dataset_options``, ``data_info`` come from the card's recipe (None when
+    the weights carry no recipe). Methods ``samples()``, ``real(split)`` and ``dataset(split)`` give data.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        card: ModelCard,
+        *,
+        n: int = 2500,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+        cache_dir: str | Path | None = None,
+        batch_size: int = 500,
+        source: str = "",
+    ) -> None:
+        self.generator, self.card = generator, card
+        self.n, self.seed, self.batch_size = int(n), int(seed), int(batch_size)
+        self.device = resolve_device(device)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.source = source or "generator"
+        self._component: Component | None = None
+        self._options: Any = None
+        self._datasets: dict[str, Any] = {}
+        self._real: dict[tuple[str, int | None], tuple[torch.Tensor, torch.Tensor | None]] = {}
+        self._samples: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
+
+    @classmethod
+    def from_weights(cls, path: str | Path, **settings: Any) -> EvalContext:
+        """Load the generator of a weights file or run directory (the EMA one when present)."""
+        from ganzoo.weights import find_weights, load_generator
+
+        found = find_weights(path)
+        settings.setdefault("source", str(found))
+        generator = load_generator(found)
+        device = resolve_device(settings.pop("device", None))
+        return cls(generator.to(device), generator.card, device=device, **settings)
+
+    # ------------------------------------------------------------------ what the card says
+    @property
+    def num_classes(self) -> int:
+        """Classes the generator is conditioned on (0: unconditional)."""
+        return int(self.card.num_classes)
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    @property
+    def dataset_table(self) -> dict[str, Any] | None:
+        recipe = self.card.recipe or {}
+        data = recipe.get("data")
+        return dict(data) if isinstance(data, dict) and data.get("name") else None
+
+    @property
+    def dataset_name(self) -> str | None:
+        table = self.dataset_table
+        return None if table is None else str(table["name"])
+
+    def _dataset_component(self) -> Component:
+        if self._component is None:
+            from ganzoo.registry import registries
+
+            name = self.require_dataset()
+            try:
+                self._component = registries().component("dataset", name)
+            except GanzooError as err:
+                raise GanzooError(f"{self.source}: trained on dataset {name!r}, which is not available: {err}") \
+                    from None
+            table = {k: v for k, v in (self.dataset_table or {}).items() if k != "name"}
+            self._options = self._component.parse(table, source=self.source, path="recipe.data")
+        return self._component
+
+    @property
+    def dataset_options(self) -> Any:
+        """The dataset's parsed options (as the recipe gave them), or None without a recipe."""
+        if self.dataset_name is None:
+            return None
+        self._dataset_component()
+        return self._options
+
+    @property
+    def data_info(self) -> DataInfo | None:
+        """Shape and classes of the real data, without loading it; None without a recipe."""
+        if self.dataset_name is None:
+            return None
+        return self._dataset_component().data_info(self.dataset_options)
+
+    def require_dataset(self) -> str:
+        """The dataset's name, or a clear error when the weights do not say what they were trained on."""
+        name = self.dataset_name
+        if name is None:
+            raise GanzooError(
+                f"{self.source}: the weights carry no recipe, so the training data is unknown; "
+                "this metric needs real data (train through a recipe, or pass a card with one)"
+            )
+        return name
+
+    def describe(self) -> str:
+        """``mlp generator (conditional, 10 classes) on ring8`` for headings and messages."""
+        kind = f"conditional, {self.num_classes} classes" if self.conditional else "unconditional"
+        data = self.dataset_name or "unknown data"
+        return f"{self.card.component or 'unregistered'} generator ({kind}) on {data}"
+
+    # ------------------------------------------------------------------ data
+    def samples(
+        self, n: int | None = None, labels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``n`` (default ``self.n``) generated samples on the CPU and their labels; memoised unless ``labels``
+        are given (a conditional generator otherwise gets balanced labels)."""
+        n = int(n or self.n)
+        if labels is not None:
+            return self._generate(n, labels)
+        if n not in self._samples:
+            self._samples[n] = self._generate(n, None)
+        return self._samples[n]
+
+    def _generate(self, n: int, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return generate(
+            self.generator, n, seed=self.seed, labels=labels, latent_dim=self.card.latent_dim,
+            num_classes=self.num_classes, device=self.device, batch_size=self.batch_size,
+        )
+
+    def dataset(self, split: str = "train") -> Any:
+        """The dataset object the recipe names, for ``split`` ("train" or "test"), built once."""
+        if split not in self._datasets:
+            component = self._dataset_component()
+            self._datasets[split] = component.load_factory()(self.dataset_options, split=split)
+        return self._datasets[split]
+
+    def real(self, split: str = "train", n: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Real data of ``split`` on the CPU: the whole split (or a seeded subset of ``n``) of a finite set,
+        ``n`` (default ``self.n``) seeded fresh draws of an endless source. ``split="validation"`` of an
+        endless source is a third independent draw; finite sets have no validation split here."""
+        key = (split, n)
+        if key not in self._real:
+            self._real[key] = self._load_real(split, n)
+        return self._real[key]
+
+    def _load_real(self, split: str, n: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        data = self.dataset("train" if split == "validation" else split)
+        if hasattr(data, "sample"):
+            noise = torch.Generator().manual_seed(self.seed * 1_000_003 + SPLIT_OFFSET[split] * 7919)
+            x, y = data.sample(int(n or self.n), noise)
+            return x.float().cpu(), None if y is None else y.cpu()
+        if split == "validation":
+            raise ValueError("a finite dataset has no validation split; hold out part of 'train' instead")
+        if hasattr(data, "tensors"):
+            x, y = data.tensors()
+        else:
+            x, y = _stack(data)
+        x, y = x.float().cpu(), None if y is None else y.cpu()
+        if n is not None and n < len(x):
+            keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))[:n]
+            x, y = x[keep], None if y is None else y[keep]
+        return x, y
+
+
+def _stack(data: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Every item of a torch ``Dataset`` (yielding ``x`` or ``(x, c)``) stacked into tensors."""
+    from torch.utils.data import DataLoader
+
+    xs, ys = [], []
+    for batch in DataLoader(data, batch_size=256, shuffle=False):
+        if isinstance(batch, (list, tuple)):
+            xs.append(batch[0])
+            ys.append(torch.as_tensor(batch[1]))
+        else:
+            xs.append(batch)
+    if not xs:
+        raise GanzooError("the dataset is empty")
+    return torch.cat(xs), (torch.cat(ys).long() if ys else None)
