@@ -16,8 +16,9 @@ from typing import Any
 import attrs
 
 from ganzoo.components import GANLoss
+from ganzoo.errors import GanzooError
 from ganzoo.options import options_to_dict
-from ganzoo.recipe import Recipe, load_recipe, recipe_from_dict
+from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
 from ganzoo.registry import registries
 
 
@@ -111,19 +112,26 @@ def run_recipe(
 
     from ganzoo.atomic import write_text_atomic
 
+    overrides = list(overrides)
     if isinstance(recipe, Recipe):
+        if overrides:  # silently ignoring them would train something else than asked
+            raise TypeError("overrides apply to a recipe file or dict; a Recipe is already validated")
         parsed = recipe
     elif isinstance(recipe, Mapping):
-        parsed = recipe_from_dict(recipe)
+        parsed = recipe_from_dict(apply_overrides(dict(recipe), overrides, "<recipe>"))
     else:
         parsed = load_recipe(recipe, overrides)
     run_dir = Path(resume) if resume is not None else Path(out) if out is not None else default_run_dir(parsed)
+    if resume is None and any((run_dir / name).exists() for name in ("recipe.toml", "metrics.jsonl", "checkpoints")):
+        # a second run there would append to the first one's metrics and resume from its checkpoints
+        raise GanzooError(f"{run_dir} already holds a run: continue it with --resume {run_dir} (resume= in Python), "
+                          "or choose another --out")
     trainer = build_trainer(parsed, run_dir, quiet=quiet)
+    if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
+        trainer.resume(run_dir)
+        trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
     if trainer.accelerator.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
-    if resume is not None:
-        trainer.resume(run_dir)
-        trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
     figures = trainer.fit()
     return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)

@@ -113,6 +113,9 @@ def load_module(path: str | Path, role: str = "generator") -> tuple[nn.Module, M
     """Rebuild and load the module in a weights file (or run directory), in eval mode."""
     path = find_weights(path, role)
     tensors, card = read_weights(path)
+    roles = ("generator", "generator-ema") if role == "generator" else (role,)
+    if card.role not in roles:  # a discriminator file given where a generator is wanted, say
+        raise WeightsError(f"{path}: holds a {card.role}'s weights, not a {role}'s")
     module = build_from_card(card, str(path))
     try:
         module.load_state_dict(tensors, strict=True)

@@ -15,3 +15,15 @@ def _fresh_registries():
     registry.reset()
     yield
     registry.reset()
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test, restored after: tiny models on a small shared machine run tens of
+    times faster than with every core spinning (the training-engine tests use this)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

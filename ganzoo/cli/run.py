@@ -36,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
             raise GanzooError(f"{args.resume}: not a ganzoo run directory (no recipe.toml)")
     recipe = load_recipe(recipe_arg, args.overrides)  # every check before torch is imported
 
-    from ganzoo.api import run_recipe
+    from ganzoo.api import default_run_dir, run_recipe
 
+    if args.resume is None and args.out is None:  # chosen here, so an interrupted run can say where it is
+        args.out = default_run_dir(recipe)
     try:
         result = run_recipe(recipe, out=args.out, resume=args.resume, quiet=args.quiet)
     except KeyboardInterrupt:

@@ -93,7 +93,10 @@ class LoaderBatches:
             self.epoch += 1
             self._iter = iter(self.loader)
             batch = next(self._iter)
-        x, y = (batch[0], batch[1]) if isinstance(batch, (tuple, list)) else (batch, None)
+        if isinstance(batch, (tuple, list)):  # (x, c), or [x] from a TensorDataset of one tensor
+            x, y = batch[0], (batch[1] if len(batch) > 1 else None)
+        else:
+            x, y = batch, None
         return x.to(self.device, non_blocking=True), None if y is None else y.to(self.device, non_blocking=True)
 
     def __iter__(self) -> Iterator[Batch]:
@@ -112,9 +115,10 @@ def make_batches(data: Any, batch_size: int, *, seed: int, device: torch.device,
 
     ``prepare_loader`` (accelerate's) shards a DataLoader across processes.
     """
-    if hasattr(data, "sample"):
+    # callable: torch's TensorDataset has a ``tensors`` attribute too (a tuple), and is a plain Dataset here
+    if callable(getattr(data, "sample", None)):
         return SampledBatches(data, batch_size, seed=seed, device=device, rank=rank)
-    if hasattr(data, "tensors"):
+    if callable(getattr(data, "tensors", None)):
         x, y = data.tensors()
         return TensorBatches(x, y, batch_size, seed=seed, device=device, rank=rank, world=world)
     if isinstance(data, torch.Tensor):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ganzoo.atomic import write_atomic
@@ -62,7 +62,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         with safe_open(str(path), framework="pt") as handle:
             skeleton = json.loads((handle.metadata() or {})[STRUCTURE_KEY])
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (KeyError, OSError, ValueError, json.JSONDecodeError) as err:
+    except (KeyError, OSError, ValueError, json.JSONDecodeError, SafetensorError) as err:
         raise GanzooError(f"{path}: not a ganzoo checkpoint ({err})") from None
     return unflatten(skeleton, tensors)
 

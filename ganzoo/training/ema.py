@@ -18,6 +18,9 @@ def warmup_ema(decay: float) -> Callable[[list[torch.Tensor], list[torch.Tensor]
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor | int) -> None:
         n = float(num_averaged)
         keep = min(decay, (1.0 + n) / (10.0 + n))
+        if not averaged[0].is_floating_point():  # counters (BatchNorm's num_batches_tracked): no average
+            torch._foreach_copy_(averaged, current)
+            return
         torch._foreach_lerp_(averaged, current, 1.0 - keep)
 
     return update

@@ -284,31 +284,36 @@ class Trainer:
 
         Ctrl-C finishes the current step, saves a checkpoint and raises KeyboardInterrupt.
         """
-        total = min(until or self.config.steps, self.config.steps)
+        total = min(self.config.steps if until is None else until, self.config.steps)  # until=0: nothing
         self._started = time.perf_counter()
+        self._stop_requested = False  # a Ctrl-C that stopped an earlier fit() must not stop this one
         self._reset_sums()
         last: dict[str, Any] = {}
         self._prepare_run_dir()
-        with self._stop_on_sigint():
-            while self.step < total:
-                self.train_step()
-                self.progress.advance(self.step)
-                for callback in self.callbacks:
-                    callback(self)
-                if self.step % self.config.log_every == 0 or self.step == total:
-                    self._check_finite()
-                    last = self._log()
-                if self.config.sample_every and self.step % self.config.sample_every == 0:
-                    self.save_samples()
-                if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
-                    self.save_checkpoint()
-                if self._should_stop():
-                    self.save_checkpoint()
-                    self.progress.message(f"interrupted at step {self.step}; checkpoint saved")
-                    self.progress.close()
-                    raise KeyboardInterrupt
-        self._check_finite()
-        self.finish()
+        try:
+            with self._stop_on_sigint():
+                while self.step < total:
+                    self.train_step()
+                    self.progress.advance(self.step)
+                    for callback in self.callbacks:
+                        callback(self)
+                    if self.step % self.config.log_every == 0 or self.step == total:
+                        self._check_finite()
+                        last = self._log()
+                    if self.config.sample_every and self.step % self.config.sample_every == 0:
+                        self.save_samples()
+                    if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                        self.save_checkpoint()
+                    if self._should_stop():
+                        self.save_checkpoint()
+                        self.progress.message(f"interrupted at step {self.step}; checkpoint saved")
+                        self.progress.close()
+                        raise KeyboardInterrupt
+            self._check_finite()
+            self.finish()
+        finally:  # a later fit() of this trainer goes on counting wall time from here
+            self.wall_offset += time.perf_counter() - self._started
+            self._started = time.perf_counter()
         return last
 
     def _log(self) -> dict[str, Any]:
@@ -381,9 +386,9 @@ class Trainer:
                                       title=f"step {self.step}")
 
     def _reference_points(self, n: int) -> torch.Tensor | None:
-        if hasattr(self.data, "sample"):
+        if callable(getattr(self.data, "sample", None)):
             return self.data.sample(n, torch.Generator().manual_seed(self.seed))[0]
-        if hasattr(self.data, "tensors"):
+        if callable(getattr(self.data, "tensors", None)):
             return self.data.tensors()[0][:n]
         return None
 
@@ -447,7 +452,14 @@ class Trainer:
         state = checkpoint.load_checkpoint(path)
         if self.world > 1:
             state.update(checkpoint.load_checkpoint(path.with_suffix(f".rank{self.rank}.safetensors")))
-        self.load_state_dict(state)
+        try:
+            self.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError, TypeError) as err:  # another recipe's models, say
+            first = " ".join(line.strip() for line in str(err).strip().splitlines()[:2]) or type(err).__name__
+            raise GanzooError(
+                f"{path}: the checkpoint does not fit these models or optimisers ({first}); "
+                "resume with the run's own recipe"
+            ) from None
         if self.run_dir is not None and self.accelerator.is_main_process:
             artifacts.MetricsLog(self.run_dir / "metrics.jsonl").truncate_after(self.step)
         return self.step
