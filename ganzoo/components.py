@@ -127,6 +127,9 @@ class GANLoss:
     """
 
     kind: Literal["logistic", "critic"] = "logistic"
+    #: a relativistic loss compares fakes with reals in G's step too: the trainer then calls
+    #: ``g_loss(fake_logits, real_logits=...)`` with D's logits on a fresh real batch
+    needs_real_logits: bool = False
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

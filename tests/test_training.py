@@ -179,7 +179,7 @@ def test_d_steps_position_in_tensor_data():
 
 
 def test_batchnorm_critic_sees_a_real_batch_beside_the_fakes_in_g_step():
-    """A critic with BatchNorm takes one more real batch per generator step (see Trainer._fake_logits)."""
+    """A critic with BatchNorm takes one more real batch per generator step (see Trainer._g_step_logits)."""
     G, D = tiny_models((1, 16, 16), kind="dcgan")
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
     source = CountingSource((1, 16, 16))

@@ -46,6 +46,9 @@ class TrainOptions:
     batch_size: int = option(64, min=1, help="samples per step per process")
     d_steps: int = option(1, min=1, help="k of Algorithm 1: critic steps per generator step")
     ema: float = option(0.0, min=0, max=1, help="decay of an EMA copy of G; 0 turns it off")
+    lr_decay: Literal["none", "linear"] = option(
+        "none", help="linear: both learning rates fall linearly to 0 at the last step (sharper modes late on)"
+    )
     log_every: int = option(50, min=1, help="steps between metrics.jsonl lines")
     sample_every: int = option(0, min=0, help="steps between sample grids; 0 = only at the end")
     checkpoint_every: int = option(0, min=0, help="steps between checkpoints; 0 = only at the end")

@@ -9,10 +9,8 @@ binary cross-entropy; the generator's is the discriminator's with the labels swa
 
 (softplus(-t) = -log sigmoid(t) and softplus(t) = -log(1 - sigmoid(t)), finite at any logit.)
 
-The generator's loss needs real logits too, and ganzoo's trainer calls ``g_loss(fake_logits)`` with fake
-ones only. So ``d_loss`` keeps (detached) the real logits of the last critic step and ``g_loss`` reuses
-them: the real side of the G step is then scored by D just before its latest update, a one-step-stale
-estimate. Pass ``real_logits`` to ``g_loss`` to give fresh ones.
+The generator's loss needs real logits too: ``needs_real_logits = True`` asks ganzoo's trainer to score a
+fresh real batch in G's step and pass it as ``g_loss(fake_logits, real_logits=...)``.
 """
 
 from __future__ import annotations
@@ -30,22 +28,18 @@ class RaGANLoss(GANLoss):
     # trainer should report raw scores.
     kind: Literal["logistic", "critic"] = "critic"
 
+    needs_real_logits = True
+
     def __init__(self, options: NoOptions | None = None) -> None:
         self.options = options if options is not None else NoOptions()
-        self._real_logits: torch.Tensor | None = None
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-        self._real_logits = real_logits.detach()
         return (
             F.softplus(-(real_logits - fake_logits.mean())).mean()
             + F.softplus(fake_logits - real_logits.mean()).mean()
         )
 
-    def g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None) -> torch.Tensor:
-        if real_logits is None:
-            real_logits = self._real_logits
-        if real_logits is None:
-            raise RuntimeError("RaGAN's generator loss needs real logits: call d_loss first or pass real_logits")
+    def g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
         real_logits = real_logits.detach()  # D is not trained in G's step
         return (
             F.softplus(-(fake_logits - real_logits.mean())).mean()
