@@ -127,6 +127,12 @@ def run_recipe(
         raise GanzooError(f"{run_dir} already holds a run: continue it with --resume {run_dir} (resume= in Python), "
                           "or choose another --out")
     trainer = build_trainer(parsed, run_dir, quiet=quiet)
+    if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main one's,
+        # and only once every process has made the check above is anything written into it
+        from ganzoo.training.distributed import agree_on_path
+
+        trainer.accelerator.wait_for_everyone()
+        run_dir = trainer.run_dir = agree_on_path(run_dir, trainer.accelerator)
     if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
         trainer.resume(run_dir)
         trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")

@@ -37,16 +37,20 @@ def run(args: argparse.Namespace) -> int:
     recipe = load_recipe(recipe_arg, args.overrides)  # every check before torch is imported
 
     from ganzoo.api import default_run_dir, run_recipe
+    from ganzoo.training.distributed import launched_rank
 
     if args.resume is None and args.out is None:  # chosen here, so an interrupted run can say where it is
-        args.out = default_run_dir(recipe)
+        args.out = default_run_dir(recipe)  # (several processes: the main process's choice is used)
+    main_process = launched_rank() == 0  # started by torchrun or accelerate launch: the others say nothing
     try:
         result = run_recipe(recipe, out=args.out, resume=args.resume, quiet=args.quiet)
     except KeyboardInterrupt:
+        if not main_process:
+            return 130  # interrupted, as the main process reports
         where = args.resume or args.out
         hint = f"; resume with: ganzoo run --resume {where}" if where else ""
         print(f"ganzoo: interrupted; checkpoint saved{hint}", file=sys.stderr)
         raise
-    if not args.quiet:
+    if not args.quiet and main_process:
         print(f"done: {result.step} steps; run directory {result.run_dir}")
     return 0

@@ -3,6 +3,8 @@
 Tensors go in the file; the structure around them (dicts with int keys, lists, numbers) goes, as JSON,
 into its metadata. Any program with safetensors can read a ganzoo checkpoint, and loading one never runs
 code. Files are written atomically, so a crash while saving keeps the previous checkpoint intact.
+In a multi-process run each process also writes ``step-N.rankR.safetensors``: its own data position and
+random streams, which the main file (the models, optimisers and rank 0's streams) does not hold.
 """
 
 from __future__ import annotations
@@ -81,3 +83,5 @@ def prune_checkpoints(folder: Path, keep: int = 2) -> None:
     found = sorted((int(m.group(1)), p) for p in folder.glob("step-*.safetensors") if (m := NAME.search(p.name)))
     for _, path in found[:-keep]:
         path.unlink(missing_ok=True)
+        for part in folder.glob(f"{path.stem}.rank*.safetensors"):  # each process's part (multi-process runs)
+            part.unlink(missing_ok=True)

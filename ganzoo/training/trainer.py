@@ -31,7 +31,7 @@ from ganzoo.components import GANLoss
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
-from ganzoo.training import artifacts, checkpoint
+from ganzoo.training import artifacts, checkpoint, distributed
 from ganzoo.training.batches import make_batches
 from ganzoo.training.ema import ema_model
 from ganzoo.training.optim import build_optimizer
@@ -96,7 +96,6 @@ class Trainer:
 
     # ---------------------------------------------------------------- setup
     def _setup_accelerator(self) -> None:
-        from accelerate import Accelerator
         from accelerate.state import AcceleratorState, GradientState
 
         config = self.config
@@ -113,7 +112,8 @@ class Trainer:
             warnings.warn("mixed_precision = 'fp16' cannot take effect on CPU; training in fp32 (bf16 works on CPU)",
                           stacklevel=2)
             precision = "no"
-        self.accelerator = Accelerator(cpu=config.device == "cpu", mixed_precision=precision)
+        # several processes on CPUs need accelerate told so (see distributed.build_accelerator)
+        self.accelerator = distributed.build_accelerator(cpu=config.device == "cpu", mixed_precision=precision)
         self.device = self.accelerator.device
         self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
         self.progress = Progress(config.steps, enabled=not self.quiet and self.accelerator.is_main_process)
@@ -131,6 +131,9 @@ class Trainer:
         g_model, d_model, self.opt_g, self.opt_d = self.accelerator.prepare(
             self.generator, self.discriminator, opt_g, opt_d
         )
+        if self.world > 1:  # the gradient penalty's double backward gives a [1, C, k, k] weight gradient strides
+            # that differ from DDP's bucket only along its size-1 dimension: the same memory layout, a false alarm
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         if config.compile:
             g_model, d_model = torch.compile(g_model), torch.compile(d_model)
         self.g_model, self.d_model = g_model, d_model
@@ -205,7 +208,9 @@ class Trainer:
             for micro in range(accum):
                 n = self.config.batch_size
                 c = self._labels(n)
-                with self._sync_unless_last(self.g_model, micro):
+                # D under no_sync too: a DDP forward with gradients on arms D's all-reduce hooks, no backward
+                # reaches its frozen weights here, and the armed hooks would fire in D's next no_sync micro-batch
+                with self._sync_unless_last(self.g_model, micro), self.accelerator.no_sync(self.d_model):
                     fake = self.g_model(self._z(n), c)
                     loss = self.loss.g_loss(self._fake_logits(fake, c))
                     self.accelerator.backward(loss / accum)
@@ -264,7 +269,9 @@ class Trainer:
         if not self._has_penalty:
             row.pop("penalty")
         row["d_output"] = "probability" if self.loss.kind == "logistic" else "raw"
-        row["images_per_s"] = images / max(elapsed, 1e-9)
+        row["images_per_s"] = images / max(elapsed, 1e-9)  # real images through D, all processes together
+        row["processes"] = self.world
+        row["global_batch"] = self.config.batch_size * self.config.grad_accum * self.world  # per optimiser step
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         return row
 
@@ -311,6 +318,7 @@ class Trainer:
                         raise KeyboardInterrupt
             self._check_finite()
             self.finish()
+            distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
             self.wall_offset += time.perf_counter() - self._started
             self._started = time.perf_counter()
@@ -354,6 +362,7 @@ class Trainer:
 
     def finish(self) -> None:
         """Write the final checkpoint, weights, samples and curves."""
+        distributed.broadcast_buffers(self)  # several processes: all end with the main one's BatchNorm statistics
         self.save_checkpoint()
         self.save_samples()
         if self.run_dir is not None and self.accelerator.is_main_process:
@@ -365,6 +374,8 @@ class Trainer:
         if self.run_dir is not None and self.accelerator.is_main_process:
             (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
             (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        if self.run_dir is not None and self.world > 1:  # the other processes write their checkpoint parts there
+            self.accelerator.wait_for_everyone()
 
     def sampling_generator(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.generator
@@ -403,6 +414,7 @@ class Trainer:
             "opt_d": self.opt_d.state_dict(),
             "batches": self.batches.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
+            "processes": self.world,
         }
         if torch.cuda.is_available():
             state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
@@ -450,8 +462,15 @@ class Trainer:
         if path is None:
             raise GanzooError(f"{folder}: no checkpoint to resume from")
         state = checkpoint.load_checkpoint(path)
+        if int(state.get("processes", 1)) != self.world:  # allowed, but the data and noise streams change
+            self.progress.message(f"{path}: written by {state.get('processes', 1)} process(es), resumed on "
+                                  f"{self.world}: training goes on, but not exactly as the original run would")
         if self.world > 1:
-            state.update(checkpoint.load_checkpoint(path.with_suffix(f".rank{self.rank}.safetensors")))
+            mine = path.with_suffix(f".rank{self.rank}.safetensors")
+            if not mine.is_file():
+                raise GanzooError(f"{mine}: missing; this run was not trained with {self.world} processes "
+                                  "(or not this many): resume it with as many processes as it was started with")
+            state.update(checkpoint.load_checkpoint(mine))
         try:
             self.load_state_dict(state)
         except (RuntimeError, KeyError, ValueError, TypeError) as err:  # another recipe's models, say

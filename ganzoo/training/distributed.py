@@ -1,0 +1,131 @@
+"""Multi-process training helpers: one run directory for all processes, the same buffers at the end, and a
+per-process digest for tests.
+
+``ganzoo run`` started by ``torchrun --nproc_per_node N`` (or ``accelerate launch``) trains one model with
+DDP: every process holds the same weights, draws its own noise and its own shard of the data, and gradients
+are averaged. Only the main process writes the run directory, with one exception: every process writes its
+part of each checkpoint (``step-N.rankR.safetensors``: its data position and random streams), so that a
+resumed run replays exactly.
+
+Setting ``GANZOO_RANK_DIGEST=DIR`` makes every process write ``DIR/rank<R>.json`` when training finishes:
+the SHA-256 of each tensor of its models and where its data stream stands. It is a debugging and test hook
+(tests/test_distributed.py checks with it that all processes end with identical weights); it is off
+unless the variable is set, and writes nothing into the run directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+DIGEST_ENV = "GANZOO_RANK_DIGEST"
+
+
+def tensor_digest(tensor: torch.Tensor) -> str:
+    """SHA-256 of a tensor's dtype, shape and bytes (on CPU, contiguous)."""
+    data = tensor.detach().cpu().contiguous().reshape(-1)  # 0-dim tensors have no byte view
+    digest = hashlib.sha256(f"{tensor.dtype}:{tuple(tensor.shape)}:".encode())
+    digest.update(data.view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+    return digest.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return {"sha256": tensor_digest(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def rank_digest(trainer: Any) -> dict[str, Any]:
+    """This process's view of the run: parameters and buffers (hashed) of G, D and the EMA G, the data position."""
+    models = {"generator": trainer.generator, "discriminator": trainer.discriminator}
+    if trainer.ema is not None:
+        models["generator-ema"] = trainer.ema.module
+    return {
+        "rank": trainer.rank,
+        "world": trainer.world,
+        "step": trainer.step,
+        "parameters": {role: {k: tensor_digest(v) for k, v in m.named_parameters()} for role, m in models.items()},
+        "buffers": {role: {k: tensor_digest(v) for k, v in m.named_buffers()} for role, m in models.items()},
+        "batches": _jsonable(trainer.batches.state_dict()),
+    }
+
+
+def write_rank_digest(trainer: Any) -> Path | None:
+    """With ``GANZOO_RANK_DIGEST=DIR`` set, write ``DIR/rank<R>.json``; otherwise nothing."""
+    folder = os.environ.get(DIGEST_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / f"rank{trainer.rank}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rank_digest(trainer), indent=1, sort_keys=True), encoding="utf-8")
+    return path
+
+
+def agree_on_path(path: Path | None, accelerator: Any) -> Path | None:
+    """The main process's ``path`` on every process (a default run folder holds a timestamp, and processes
+    started a second apart would each pick their own)."""
+    if accelerator.num_processes == 1:
+        return path
+    from accelerate.utils import broadcast_object_list
+
+    shared = broadcast_object_list([None if path is None else str(path)], from_process=0)
+    return None if shared[0] is None else Path(shared[0])
+
+
+def broadcast_buffers(trainer: Any) -> None:
+    """Give every process the main one's buffers (BatchNorm statistics, of G, D and the EMA G).
+
+    DDP broadcasts buffers from the main process before each forward, but the last forward of a run leaves
+    each process with statistics of its own batches, and an EMA that averages buffers follows its own G's.
+    Called at the end of training, so that every process's models are the ones the main process saved.
+    """
+    if trainer.world == 1:
+        return
+    modules = [trainer.generator, trainer.discriminator] + ([trainer.ema] if trainer.ema is not None else [])
+    for module in modules:
+        for buffer in module.buffers():
+            torch.distributed.broadcast(buffer.data, src=0)
+
+
+def launched_rank() -> int:
+    """This process's rank as the launcher (torchrun, accelerate launch) set it; 0 when started alone."""
+    return int(os.environ.get("RANK", "0") or 0)
+
+
+def launched_processes() -> int:
+    """How many processes the launcher (torchrun, accelerate launch) started; 1 when started alone."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def build_accelerator(*, cpu: bool, mixed_precision: str) -> Any:
+    """accelerate's ``Accelerator``, with every process the launcher started in its process group.
+
+    On a machine without GPUs accelerate joins the processes that torchrun started (over gloo) only when it is
+    told to use the CPU (``cpu=True`` or ``ACCELERATE_USE_CPU=1``); otherwise each process would train a model
+    of its own, and all of them would write the same run folder. With ``train.device = "auto"`` that is what
+    the user meant, so the accelerator is built again on the CPU.
+    """
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    from ganzoo.errors import GanzooError
+
+    accelerator = Accelerator(cpu=cpu, mixed_precision=mixed_precision)
+    launched = launched_processes()
+    if launched > 1 and accelerator.num_processes == 1 and accelerator.device.type == "cpu":
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
+        accelerator = Accelerator(cpu=True, mixed_precision=mixed_precision)
+    if launched > 1 and accelerator.num_processes != launched:
+        raise GanzooError(f"started as {launched} processes, but accelerate joined {accelerator.num_processes}; "
+                          "on CPUs set ACCELERATE_USE_CPU=1 (or train.device = 'cpu')")
+    return accelerator
