@@ -56,7 +56,7 @@ def eval_json(capsys, *argv: str) -> dict:
 def test_eval_of_a_ring_run_gives_mode_coverage(ring_run, capsys):
     report = eval_json(capsys, str(ring_run), "-n", "500", "--seed", "1")
     assert report["dataset"] == "ring8" and report["n"] == 500 and report["seed"] == 1
-    assert report["weights"].endswith("generator.safetensors")
+    assert report["weights"].endswith(("generator.safetensors", "generator-ema.safetensors"))
     assert list(report["metrics"]) == ["mode-coverage"]
     figures = report["metrics"]["mode-coverage"]
     assert set(figures) == {"modes", "total_modes", "high_quality", "reverse_kl"}

@@ -32,8 +32,10 @@ class TensorBatches:
 
     def _permutation(self) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        order = torch.randperm(len(self.x), generator=generator)
-        return order[self.rank :: self.world].to(self.x.device)
+        order = torch.randperm(len(self.x), generator=generator)[self.rank :: self.world]
+        if self.x.device.type == "cuda":  # pinned and non-blocking: an epoch's start never waits for the GPU
+            return order.contiguous().pin_memory().to(self.x.device, non_blocking=True)
+        return order.to(self.x.device)
 
     def __next__(self) -> Batch:
         if self.offset + self.batch_size > len(self._order):

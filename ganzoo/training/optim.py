@@ -6,10 +6,14 @@ from collections.abc import Iterable
 
 import torch
 
+from ganzoo.errors import GanzooError
 from ganzoo.recipe.schema import OptimizerOptions
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], options: OptimizerOptions) -> torch.optim.Optimizer:
+    if options.name == "rmsprop" and options.implementation == "fused":  # torch's RMSprop takes no `fused`
+        raise GanzooError("rmsprop has no fused implementation in torch: use implementation = \"foreach\" "
+                          "(or \"auto\") for it")
     kernels = {"auto": {}, "foreach": {"foreach": True}, "fused": {"fused": True}, "for-loop": {"foreach": False}}
     extra = kernels[options.implementation]
     if options.name == "adam":

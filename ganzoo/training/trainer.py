@@ -39,6 +39,7 @@ from ganzoo.training.progress import Progress
 from ganzoo.weights import ModelCard, save_weights
 
 D_FIELDS = ("d_loss", "d_real", "d_fake", "penalty")
+FOLD_EVERY = 64  # steps between folds of the recorded figures into the running sums (see Trainer._fold)
 
 
 class Trainer:
@@ -137,6 +138,7 @@ class Trainer:
         if config.compile:
             g_model, d_model = torch.compile(g_model), torch.compile(d_model)
         self.g_model, self.d_model = g_model, d_model
+        self._plain_steps = _wrappers_add_nothing(self.accelerator)
         self._d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
         self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
         fixed = torch.Generator().manual_seed(self.seed)
@@ -194,10 +196,9 @@ class Trainer:
                 loss = self.loss.d_loss(real_logits, fake_logits)
                 penalty = self.loss.penalty(self.d_model, x, fake.to(x.dtype), c)
                 total = loss if penalty is None else loss + penalty
-                self.accelerator.backward(total / accum)
+                self._backward(total if accum == 1 else total / accum)
             self._record_d(loss, real_logits, fake_logits, penalty)
-        self.opt_d.step()
-        self.opt_d.zero_grad(set_to_none=True)
+        self._optimizer_step(self.opt_d)
         self.loss.after_d_step(self.discriminator)
 
     def generator_step(self) -> None:
@@ -212,53 +213,117 @@ class Trainer:
                 # reaches its frozen weights here, and the armed hooks would fire in D's next no_sync micro-batch
                 with self._sync_unless_last(self.g_model, micro), self.accelerator.no_sync(self.d_model):
                     fake = self.g_model(self._z(n), c)
-                    loss = self.loss.g_loss(self._fake_logits(fake, c))
-                    self.accelerator.backward(loss / accum)
+                    fake_logits, real_logits = self._g_step_logits(fake, c)
+                    if self.loss.needs_real_logits:
+                        loss = self.loss.g_loss(fake_logits, real_logits=real_logits)
+                    else:
+                        loss = self.loss.g_loss(fake_logits)
+                    self._backward(loss if accum == 1 else loss / accum)
                 self._last_g_loss = loss.detach().float()
-                self._g_sum += self._last_g_loss / accum
-            self.opt_g.step()
-            self.opt_g.zero_grad(set_to_none=True)
+                self._pending_g.append(self._last_g_loss)
+            self._optimizer_step(self.opt_g)
         finally:
             self.discriminator.requires_grad_(True)
         if self.ema is not None:
             self.ema.update_parameters(self.generator)
 
-    def _fake_logits(self, fake: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        """D's logits for G's step. A D with BatchNorm sees a real batch beside the fakes, as in its own step:
-        batch statistics of fakes alone differ from the mixed ones D learned on, and G would chase the gap."""
-        if not self._d_has_batchnorm:
-            return self.d_model(fake, c).float()
+    def _backward(self, loss: torch.Tensor) -> None:
+        if self._plain_steps:
+            loss.backward()
+        else:
+            self.accelerator.backward(loss)
+
+    def _optimizer_step(self, optimizer: Any) -> None:
+        inner = optimizer.optimizer if self._plain_steps else optimizer  # accelerate's AcceleratedOptimizer
+        inner.step()
+        inner.zero_grad(set_to_none=True)
+
+    def _g_step_logits(
+        self, fake: torch.Tensor, c: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits for G's step: fakes, and reals when D has BatchNorm or the loss needs them.
+
+        A D with BatchNorm sees a real batch beside the fakes, as in its own step: batch statistics of fakes
+        alone differ from the mixed ones D learned on, and G would chase the gap. Relativistic losses compare
+        fakes with reals, so they get a fresh real batch too.
+        """
+        if not (self._d_has_batchnorm or self.loss.needs_real_logits):
+            return self.d_model(fake, c).float(), None
         x, real_c = self._real()
         both_c = None if c is None else torch.cat([real_c, c])
-        return self.d_model(torch.cat([x, fake.to(x.dtype)]), both_c).float()[len(x) :]
+        logits = self.d_model(torch.cat([x, fake.to(x.dtype)]), both_c).float()
+        return logits[len(x) :], logits[: len(x)]
+
+    def _set_learning_rates(self) -> None:
+        """The schedule is a pure function of the step, so a resumed run needs no scheduler state."""
+        if self.config.lr_decay == "none":
+            return
+        scale = 1.0 - self.step / self.config.steps
+        for optimizer, options in ((self.opt_g, self.optim_config.generator), (self.opt_d, self.optim_config.discriminator)):
+            for group in optimizer.param_groups:
+                group["lr"] = options.lr * scale
 
     def train_step(self) -> None:
+        self._set_learning_rates()
         for _ in range(self.config.d_steps):
             self.discriminator_step()
         self.generator_step()
         self.step += 1
-        bad = ~torch.isfinite(self._last_d_loss + self._last_g_loss)
-        self._first_bad = torch.where(bad & (self._first_bad < 0), self.step, self._first_bad)
+        self._pending_steps.append((self.step, self._last_d_loss, self._last_g_loss))
+        if len(self._pending_steps) >= FOLD_EVERY:
+            self._fold()
 
     # ---------------------------------------------------------------- running figures
     def _reset_sums(self) -> None:
+        if getattr(self, "_pending_steps", None):
+            self._fold()  # the non-finite check outlives the sums
         zeros = lambda *shape: torch.zeros(*shape, device=self.device)  # noqa: E731
         self._d_sums, self._g_sum = zeros(4), zeros(())
+        self._pending_d: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]] = []
+        self._pending_g: list[torch.Tensor] = []
+        self._pending_steps: list[tuple[int, torch.Tensor, torch.Tensor]] = []
         self._first_bad = getattr(self, "_first_bad", torch.full((), -1, dtype=torch.long, device=self.device))
         self._has_penalty = getattr(self, "_has_penalty", False)
         self._interval = (self.step, time.perf_counter())
 
     def _record_d(self, loss: torch.Tensor, real: torch.Tensor, fake: torch.Tensor, penalty: torch.Tensor | None) -> None:
-        if self.loss.kind == "logistic":
-            real, fake = torch.sigmoid(real), torch.sigmoid(fake)
         self._has_penalty = penalty is not None
-        pen = penalty.detach().float() if penalty is not None else torch.zeros((), device=self.device)
         self._last_d_loss = loss.detach().float()
-        values = torch.stack([self._last_d_loss, real.detach().mean(), fake.detach().mean(), pen])
-        self._d_sums += values / self.config.grad_accum
+        self._pending_d.append((self._last_d_loss, real.detach(), fake.detach(),
+                                None if penalty is None else penalty.detach().float()))
+
+    def _fold(self) -> None:
+        """Add the figures recorded since the last fold to the running sums, and note the first step whose loss
+        was not finite. Batched ops on the device every FOLD_EVERY steps instead of a dozen small ones per step
+        (they cost several percent of a small model's step), and never a host-device sync."""
+        accum = self.config.grad_accum
+        if self._pending_d:
+            losses, reals, fakes, penalties = zip(*self._pending_d)
+            logistic = self.loss.kind == "logistic"
+            zero = torch.zeros((), device=self.device)
+            values = torch.stack([
+                torch.stack(losses), _means(reals, logistic), _means(fakes, logistic),
+                torch.stack([zero if p is None else p for p in penalties]),
+            ])
+            self._d_sums += values.sum(dim=1) / accum
+            self._pending_d.clear()
+        if self._pending_g:
+            self._g_sum += torch.stack(self._pending_g).sum() / accum
+            self._pending_g.clear()
+        if self._pending_steps:
+            steps, d_last, g_last = zip(*self._pending_steps)
+            bad = ~torch.isfinite(torch.stack(d_last) + torch.stack(g_last))
+            if steps[-1] - steps[0] == len(steps) - 1:  # always, but for a resume between the records
+                numbers = torch.arange(steps[0], steps[-1] + 1, device=self.device)
+            else:  # pragma: no cover
+                numbers = torch.tensor(steps, device=self.device)
+            first = torch.where(bad, numbers, torch.iinfo(torch.long).max).min()
+            self._first_bad = torch.where((self._first_bad < 0) & bad.any(), first, self._first_bad)
+            self._pending_steps.clear()
 
     def _figures(self) -> dict[str, Any]:
         """Means since the last log, reduced across processes: the one place the host waits for the device."""
+        self._fold()
         steps = max(1, self.step - self._interval[0])
         means = torch.cat([self._d_sums / (steps * self.config.d_steps), (self._g_sum / steps)[None]])
         means = self.accelerator.reduce(means, reduction="mean") if self.world > 1 else means
@@ -276,6 +341,7 @@ class Trainer:
         return row
 
     def _check_finite(self) -> None:
+        self._fold()
         first = int(self._first_bad.item())
         if first >= 0:
             last = checkpoint.latest_checkpoint(self.run_dir / "checkpoints") if self.run_dir else None
@@ -498,6 +564,29 @@ class Trainer:
             object.__setattr__(card, "role", role)
             object.__setattr__(card, "step", self.step)
             save_weights(module, self.run_dir / f"{role}.safetensors", card)
+
+
+def _means(logits: tuple[torch.Tensor, ...], logistic: bool) -> torch.Tensor:
+    """Each batch's mean D output (probability for a logistic loss, raw score otherwise), batched when the
+    batches are all of one size."""
+    if len({t.shape for t in logits}) == 1:
+        stacked = torch.stack(logits).float().flatten(1)
+        return (torch.sigmoid(stacked) if logistic else stacked).mean(dim=1)
+    return torch.stack([(torch.sigmoid(t.float()) if logistic else t.float()).mean() for t in logits])
+
+
+def _wrappers_add_nothing(accelerator: Any) -> bool:
+    """Whether accelerate's ``backward`` and optimizer wrappers would only call ``loss.backward()``,
+    ``optimizer.step()`` and ``zero_grad()``: true unless a gradient scaler (fp16), accelerate's own gradient
+    accumulation, DeepSpeed, Megatron-LM or XLA is in play. Calling torch directly then saves per-step Python
+    that showed in profiles of small models: an importlib lookup (``is_lomo_available``) in every optimizer
+    step, a signature inspection in every ``zero_grad``, a division by 1 in every backward.
+    """
+    from accelerate.utils import DistributedType
+
+    special = (DistributedType.DEEPSPEED, DistributedType.MEGATRON_LM, DistributedType.XLA)
+    return (accelerator.scaler is None and accelerator.gradient_accumulation_steps == 1
+            and accelerator.distributed_type not in special)
 
 
 def _resolve_loss(loss: str | GANLoss) -> GANLoss:
