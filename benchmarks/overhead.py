@@ -1,7 +1,8 @@
 """ganzoo's trainer against a minimal hand-written PyTorch loop: does the framework cost anything?
 
-    python benchmarks/overhead.py                       # the four cases, 9 alternating repetitions each
-    python benchmarks/overhead.py --cases mlp-ring8 --sessions 8 --threads 1
+    python benchmarks/overhead.py --threads 1           # the four cases; exit status 1 if a ratio is < 0.97
+    python benchmarks/overhead.py --cases mlp-ring8 --sessions 8
+    python benchmarks/overhead.py --a-a --threads 1     # the plain loop against itself: the noise floor
     python benchmarks/overhead.py --set train.channels_last=true   # a fast path, switched on in both loops
     python benchmarks/overhead.py --check               # only check that both loops compute the same thing
 
@@ -14,7 +15,8 @@ weights come out bit for bit equal, so the timing compares the same work.
 The plain loop is written the way a careful user writes one: one forward of D over cat([real, fake]) when
 D has BatchNorm (so its batch statistics are those of a mixed batch, as in the trainer), D frozen with
 ``requires_grad_(False)`` during G's step, the EMA of G (when the recipe has one) as one foreach lerp,
-and the losses read back with ``.item()`` only when logged (every ``log_every`` steps and at the end of a
+the recipe's linear learning-rate decay (if any) set in the optimisers' ``param_groups`` each step, and
+the losses read back with ``.item()`` only when logged (every ``log_every`` steps and at the end of a
 timed chunk). It does not compute the D(x) / D(G(z)) means that ganzoo logs beside the losses: that
 bookkeeping is part of the framework's cost.
 
@@ -320,8 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="recipe override applied to both loops (fast paths: train.compile, train.channels_last, "
                              "train.mixed_precision, optim.*.implementation)")
     parser.add_argument("--sessions", type=int, default=6, help="fresh pairs of loops per case (default 6)")
-    parser.add_argument("--reps", type=int, default=12, help="alternating repetitions per pair (default 12)")
-    parser.add_argument("--chunk-seconds", type=float, default=0.1, help="length of one timed chunk (default 0.1 s)")
+    parser.add_argument("--reps", type=int, default=8, help="alternating repetitions per pair (default 8)")
+    parser.add_argument("--chunk-seconds", type=float, default=0.25, help="length of one timed chunk (default 0.25 s)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps of each new loop first (default 10)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads for both loops (default: torch's)")
     parser.add_argument("--check", action="store_true", help="only check that both loops give identical weights")
