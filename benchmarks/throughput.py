@@ -21,17 +21,25 @@ of about ``--seconds`` each, after an untimed warm-up; the trainer runs as ``gan
 - fast-paths: each switch a recipe can turn on (torch.compile, channels_last, bf16 autocast, foreach and
   fused optimisers) against the same recipe without it, all built side by side and timed in turns, so
   load from other jobs falls on all of them alike. torch.compile's compiling happens in the warm-up and is
-  reported on its own.
+  reported on its own ("warm-up s"), with inductor's on-disk cache empty unless ``--warm-compile-cache``.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+
+if "TORCHINDUCTOR_CACHE_DIR" not in os.environ and "--warm-compile-cache" not in sys.argv:
+    # torch.compile's time as a first run sees it: inductor's on-disk cache starts empty (set before torch loads)
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ganzoo-bench-inductor-")
+    atexit.register(shutil.rmtree, os.environ["TORCHINDUCTOR_CACHE_DIR"], ignore_errors=True)
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -305,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=0.5, help="length of one timed chunk (default 0.5 s)")
     parser.add_argument("--reps", type=int, default=5, help="timed chunks per figure (default 5)")
     parser.add_argument("--warmup", type=int, default=6, help="untimed steps first (default 6; compiling included)")
+    parser.add_argument("--warm-compile-cache", action="store_true",
+                        help="keep inductor's on-disk cache (default: an empty one, so compile times are a first run's)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if "baseline" not in args.fast_paths:
