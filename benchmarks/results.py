@@ -2,6 +2,7 @@
 
     python benchmarks/results.py                                  # every offline recipe, seeds 0 1 2
     python benchmarks/results.py --recipes vanilla-ring8 --seeds 0 --steps 200 --out /tmp/quick.md
+    python benchmarks/results.py --jobs 2 --threads 1             # two runs at once on a 2-core machine
 
 Each run trains a shipped recipe with ``seed`` and (optionally) ``train.steps`` overridden, then runs the
 metrics that apply to it (``ganzoo eval``'s default choice) with a fixed evaluation seed, so seeds vary
@@ -50,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS-quality.md", help="the markdown table")
     parser.add_argument("--json", type=Path, help="also write every run's figures as JSON here")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs at once, each in its own process (default 1; with --threads 1, up to the cores)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra recipe override for every run (repeatable)")
     return parser.parse_args(argv)
@@ -63,6 +66,8 @@ def offline_recipes() -> list[str]:
 
 def train_and_evaluate(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     """One run: train the recipe with this seed, evaluate the default metrics; figures and timings."""
+    import torch
+
     from ganzoo.api import run_recipe
     from ganzoo.evaluation import evaluate
 
@@ -72,6 +77,9 @@ def train_and_evaluate(name: str, seed: int, args: argparse.Namespace) -> dict[s
     if args.threads:
         overrides.append(f"train.threads={args.threads}")
     out = args.folder / f"{name}-seed{seed}"
+    if args.threads:  # the evaluation too, in a worker process
+        torch.set_num_threads(args.threads)
+    print(f"{name} seed {seed}...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     result = run_recipe(name, overrides=overrides, out=out, quiet=True)
     trained = time.perf_counter() - started
@@ -205,11 +213,15 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     names = args.recipes or offline_recipes()
     args.folder = args.runs / dt.datetime.now().strftime("%Y%m%d-%H%M%S")  # never a run directory used before
-    results = []
-    for name in names:
-        for seed in args.seeds:
-            print(f"{name} seed {seed}...", file=sys.stderr, flush=True)
-            results.append(train_and_evaluate(name, seed, args))
+    runs = [(name, seed) for name in names for seed in args.seeds]
+    if args.jobs > 1:  # fresh processes (spawn): each run starts from a clean torch and accelerate state
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(train_and_evaluate, *zip(*runs), [args] * len(runs)))
+    else:
+        results = [train_and_evaluate(name, seed, args) for name, seed in runs]
     text = render(results, args)
     write_text_atomic(args.out, text)
     if args.json:

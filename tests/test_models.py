@@ -221,3 +221,28 @@ def test_options_are_validated() -> None:
 def test_plugin_module_does_not_import_torch(module: str) -> None:
     code = f"import {module}, sys; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("num_classes", [0, CLASSES])
+def test_packed_mlp_discriminator_gives_each_sample_its_packs_logit(num_classes: int) -> None:
+    """PacGAN: with pack = 2 the logit of samples 2i and 2i+1 is D's verdict on the pair, and it moves when
+    either member of the pair changes, never when another pair does."""
+    torch.manual_seed(0)
+    shape = (2,)
+    _, D = build(MLP, shape, num_classes, {"latent_dim": 4, **TINY_MLP}, {**TINY_MLP, "pack": 2})
+    assert D.net[0].in_features == 2 * (2 + (16 if num_classes else 0))
+    x = torch.randn(BATCH, *shape)
+    out = D(x, labels(num_classes))
+    assert out.shape == (BATCH,)
+    assert torch.equal(out[0::2], out[1::2])
+    moved = x.clone()
+    moved[1] += 1.0
+    again = D(moved, labels(num_classes))
+    assert not torch.equal(again[:2], out[:2]) and torch.equal(again[2:], out[2:])
+
+
+def test_packed_mlp_discriminator_rejects_a_batch_it_cannot_pack() -> None:
+    _, D = build(MLP, (2,), 0, {"latent_dim": 4, **TINY_MLP}, {**TINY_MLP, "pack": 3})
+    with pytest.raises(ValueError, match=r"packs 3 samples per input: the batch \(4\) must be a multiple of 3"):
+        D(torch.randn(4, 2))
+

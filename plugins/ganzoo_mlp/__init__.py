@@ -30,7 +30,10 @@ def register_discriminators(register: Register) -> None:
     register(
         "mlp",
         "ganzoo_mlp.models:MLPDiscriminator",
-        description="Vanilla GAN discriminator: LeakyReLU MLP with dropout to one logit; conditional by a class embedding joined to x",
+        description=(
+            "Vanilla GAN discriminator: LeakyReLU MLP with dropout to one logit; conditional by a class "
+            "embedding joined to x; optional PacGAN packing"
+        ),
         options=MLPDiscriminatorOptions,
         conditional=True,
         data_kinds=DATA_KINDS,

@@ -78,15 +78,24 @@ class MLPDiscriminator(nn.Module):
 
     No batch norm: it couples the samples of a batch, which lets D tell real from fake by batch statistics
     and breaks under DDP with separate real and fake forwards.
+
+    With ``pack = m`` (PacGAN, Lin et al. 2018) each run of m consecutive samples is one input and gets one
+    logit, returned once per sample so the trainer's and the losses' contract (one logit per sample, real
+    and fake split by position) holds unchanged: the mean over samples equals the mean over packs. Packs
+    never mix real and fake as long as each part of a batch is a multiple of m, which forward checks. A
+    gradient penalty sees each sample's gradient m times over (its pack's logit is repeated m times): PacGAN
+    packs for the logistic losses.
     """
 
     def __init__(self, options: MLPDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.embed = nn.Embedding(num_classes, options.embedding_dim) if num_classes else None
+        self.pack = options.pack
         in_dim = math.prod(shape) + (options.embedding_dim if num_classes else 0)
         self.net = mlp(
-            [in_dim, *options.hidden_dims, 1], options.negative_slope, options.dropout, options.spectral_norm
+            [in_dim * self.pack, *options.hidden_dims, 1], options.negative_slope, options.dropout,
+            options.spectral_norm,
         )
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
@@ -94,4 +103,12 @@ class MLPDiscriminator(nn.Module):
         if self.embed is not None:
             c = check_labels(c, self.num_classes, x.shape[0], "MLPDiscriminator")
             h = torch.cat([h, self.embed(c)], dim=1)
-        return self.net(h).squeeze(1)
+        if self.pack == 1:
+            return self.net(h).squeeze(1)
+        if h.shape[0] % self.pack:
+            raise ValueError(
+                f"MLPDiscriminator packs {self.pack} samples per input: the batch ({h.shape[0]}) must be a "
+                f"multiple of {self.pack}; choose train.batch_size accordingly"
+            )
+        packs = self.net(h.reshape(h.shape[0] // self.pack, -1)).squeeze(1)
+        return packs.repeat_interleave(self.pack)

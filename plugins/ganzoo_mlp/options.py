@@ -38,6 +38,10 @@ class MLPDiscriminatorOptions:
         min=0.0, max=0.9,
     )
     spectral_norm: bool = option(False, help="spectrally normalise every linear layer (SN-GAN)")
+    pack: int = option(
+        1, help="PacGAN packing: D judges this many samples of one kind at once, joined into one input, "
+        "so a generator that repeats itself is easy to catch (the batch must be a multiple of it)", min=1, max=64,
+    )
     embedding_dim: int = option(
         16, help="size of the learned class embedding concatenated to x (conditional models only)", min=1
     )
