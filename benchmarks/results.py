@@ -88,6 +88,14 @@ def train_and_evaluate(name: str, seed: int, args: argparse.Namespace) -> dict[s
             "eval_s": time.perf_counter() - started - trained, "run_dir": str(out), "metrics": figures}
 
 
+def work(name: str, args: argparse.Namespace) -> int:
+    """A rough cost of one run, to start the longest first: discriminator steps."""
+    from ganzoo.recipe import load_recipe
+
+    train = load_recipe(name).train
+    return (args.steps or train.steps) * train.d_steps
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     values = [v for v in values if math.isfinite(v)]
     if not values:
@@ -218,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        longest_first = sorted(runs, key=lambda run: -work(run[0], args))  # no long run left to finish alone
         with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(train_and_evaluate, *zip(*runs), [args] * len(runs)))
+            done = dict(zip(longest_first, pool.map(train_and_evaluate, *zip(*longest_first),
+                                                    [args] * len(runs))))
+        results = [done[run] for run in runs]  # the table in the order asked for
     else:
         results = [train_and_evaluate(name, seed, args) for name, seed in runs]
     text = render(results, args)
