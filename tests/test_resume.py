@@ -219,3 +219,36 @@ def test_fit_until_zero_trains_nothing():
     assert trainer.step == 0
     trainer.fit(until=2)
     assert trainer.step == 2
+
+
+def test_resume_falls_back_to_the_checkpoint_before_a_damaged_one(tmp_path, capsys):
+    """Two checkpoints are kept so that one damaged after writing (a bad disk, a truncated copy) costs only
+    the steps since the one before: resuming says so, reads the older one and still ends bit-identical."""
+    recipe = tiny_recipe("vanilla-ring8", extra=["train.lr_decay=none"])
+    full = run_recipe(recipe, out=tmp_path / "full", quiet=True).run_dir
+
+    half = tmp_path / "half"
+    first = build_trainer(recipe, half, quiet=True)
+    first.fit(until=4)
+    newest = half / "checkpoints" / "step-000004.safetensors"
+    assert sorted(p.name for p in (half / "checkpoints").iterdir()) == ["step-000002.safetensors", newest.name]
+    newest.write_bytes(newest.read_bytes()[:100])  # truncated
+    capsys.readouterr()
+    second = build_trainer(recipe, half, quiet=True)
+    assert second.resume() == 2
+    assert "step-000004.safetensors: not a ganzoo checkpoint" in capsys.readouterr().err
+    second.fit()
+    assert_same_run(full, half)
+    assert metric_steps(half) == list(range(1, STEPS + 1))
+
+
+def test_the_last_step_writes_its_checkpoint_and_samples_once(tmp_path, monkeypatch):
+    recipe = load_recipe("vanilla-ring8", tiny("vanilla-ring8", steps=4, checkpoint_every=2, sample_every=2))
+    trainer = build_trainer(recipe, tmp_path, quiet=True)
+    saved: list[tuple[str, int]] = []
+    for method in ("save_checkpoint", "save_samples"):
+        original = getattr(trainer, method)
+        monkeypatch.setattr(trainer, method, lambda original=original, method=method: (
+            saved.append((method, trainer.step)), original())[1])
+    trainer.fit()
+    assert sorted(saved) == [("save_checkpoint", 2), ("save_checkpoint", 4), ("save_samples", 2), ("save_samples", 4)]

@@ -73,9 +73,15 @@ def checkpoint_path(folder: Path, step: int) -> Path:
     return folder / f"step-{step:06d}.safetensors"
 
 
-def latest_checkpoint(folder: Path) -> Path | None:
+def checkpoints(folder: Path) -> list[Path]:
+    """The checkpoints in ``folder``, newest first (each process's part files left out)."""
     found = sorted((int(m.group(1)), p) for p in folder.glob("step-*.safetensors") if (m := NAME.search(p.name)))
-    return found[-1][1] if found else None
+    return [path for _, path in reversed(found)]
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    found = checkpoints(folder)
+    return found[0] if found else None
 
 
 def prune_checkpoints(folder: Path, keep: int = 2) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -373,9 +374,10 @@ class Trainer:
                     if self.step % self.config.log_every == 0 or self.step == total:
                         self._check_finite()
                         last = self._log()
-                    if self.config.sample_every and self.step % self.config.sample_every == 0:
+                    periodic = self.step < total  # finish() writes both at the last step
+                    if periodic and self.config.sample_every and self.step % self.config.sample_every == 0:
                         self.save_samples()
-                    if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                    if periodic and self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
                         self.save_checkpoint()
                     if self._should_stop():
                         self.save_checkpoint()
@@ -524,10 +526,7 @@ class Trainer:
     def resume(self, run_dir: str | Path | None = None) -> int:
         """Load the newest checkpoint of ``run_dir`` (default: this trainer's); returns the step reached."""
         folder = Path(run_dir or self.run_dir or ".") / "checkpoints"
-        path = checkpoint.latest_checkpoint(folder)
-        if path is None:
-            raise GanzooError(f"{folder}: no checkpoint to resume from")
-        state = checkpoint.load_checkpoint(path)
+        path, state = self._readable_checkpoint(folder)
         if int(state.get("processes", 1)) != self.world:  # allowed, but the data and noise streams change
             self.progress.message(f"{path}: written by {state.get('processes', 1)} process(es), resumed on "
                                   f"{self.world}: training goes on, but not exactly as the original run would")
@@ -548,6 +547,25 @@ class Trainer:
         if self.run_dir is not None and self.accelerator.is_main_process:
             artifacts.MetricsLog(self.run_dir / "metrics.jsonl").truncate_after(self.step)
         return self.step
+
+    def _readable_checkpoint(self, folder: Path) -> tuple[Path, dict[str, Any]]:
+        """The newest checkpoint that reads, falling back to the one before when the newest was damaged
+        after it was written (writes are atomic, but disks and copies fail): two are kept for this."""
+        found = checkpoint.checkpoints(folder)
+        if not found:
+            raise GanzooError(f"{folder}: no checkpoint to resume from")
+        for path in found:
+            try:
+                return path, checkpoint.load_checkpoint(path)
+            except GanzooError as err:
+                if path == found[-1]:
+                    raise
+                note = f"{err}; resuming from the checkpoint before it"
+                if self.progress.enabled:
+                    self.progress.message(note)
+                elif self.accelerator.is_main_process:  # quiet, but losing steps is worth a line
+                    print(note, file=sys.stderr, flush=True)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def save_weights(self) -> None:
         """``generator.safetensors`` (and EMA, discriminator) with self-describing metadata."""
