@@ -21,6 +21,7 @@ import math
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-n", type=int, default=2500, help="generated samples per evaluation (default 2500)")
     parser.add_argument("--eval-seed", type=int, default=0, help="noise seed of every evaluation (default 0)")
     parser.add_argument("--runs", type=Path, default=HERE / "runs",
-                        help="run directories go in a fresh RUNS/<timestamp>/ folder (default benchmarks/runs)")
+                        help="run directories go in a fresh RUNS/<timestamp>-<random>/ folder (default benchmarks/runs)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS-quality.md", help="the markdown table")
     parser.add_argument("--json", type=Path, help="also write every run's figures as JSON here")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
@@ -220,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     names = args.recipes or offline_recipes()
-    args.folder = args.runs / dt.datetime.now().strftime("%Y%m%d-%H%M%S")  # never a run directory used before
+    args.runs.mkdir(parents=True, exist_ok=True)  # a fresh folder, even for two invocations in one second
+    args.folder = Path(tempfile.mkdtemp(prefix=dt.datetime.now().strftime("%Y%m%d-%H%M%S-"), dir=args.runs))
     runs = [(name, seed) for name in names for seed in args.seeds]
     if args.jobs > 1:  # fresh processes (spawn): each run starts from a clean torch and accelerate state
         import multiprocessing

@@ -44,3 +44,19 @@ def test_startup_times_the_cli_and_sees_no_torch_import(tmp_path):
     assert "ganzoo --help" in done.stdout
     assert not any(row["imports_torch"] for row in results.values())
     assert all(row["median_ms"] > 0 for row in results.values())
+
+
+def test_results_started_twice_at_once_keeps_the_runs_apart(tmp_path):
+    """Two invocations in the same second with one --runs folder: each gets its own folder, neither fails."""
+    tiny = ["--set", "generator.hidden_dims=[16]", "--set", "discriminator.hidden_dims=[16]"]
+    procs = [
+        subprocess.Popen([sys.executable, str(BENCHMARKS / "results.py"), "--recipes", "vanilla-ring8", "--seeds",
+                          "0", "--steps", "2", "-n", "100", "--threads", "1", *tiny, "--runs", str(tmp_path / "runs"),
+                          "--out", str(tmp_path / f"q{i}.md")], cwd=tmp_path, env=cli_env(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for i in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+    assert len(list((tmp_path / "runs").iterdir())) == 2
