@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-n", type=int, default=2500, help="generated samples per evaluation (default 2500)")
     parser.add_argument("--eval-seed", type=int, default=0, help="noise seed of every evaluation (default 0)")
     parser.add_argument("--runs", type=Path, default=HERE / "runs",
-                        help="run directories go in a fresh RUNS/<timestamp>-<random>/ folder (default benchmarks/runs)")
+                        help="run directories go in a fresh RUNS/<timestamp>-<random>/ folder "
+                        "(default benchmarks/runs)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS-quality.md", help="the markdown table")
     parser.add_argument("--json", type=Path, help="also write every run's figures as JSON here")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")

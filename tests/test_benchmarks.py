@@ -13,6 +13,7 @@ from helpers_training import cli_env
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 pytestmark = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="benchmarks/ is not shipped in the sdist")
+TINY = ["--set", "generator.hidden_dims=[16]", "--set", "discriminator.hidden_dims=[16]"]
 
 
 def run_script(name: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
@@ -24,9 +25,8 @@ def run_script(name: str, *args: str | Path, cwd: Path) -> subprocess.CompletedP
 
 def test_results_trains_seeds_in_parallel_processes_and_writes_the_table(tmp_path):
     """Two seeds of vanilla-ring8 in two worker processes: one table row with both seeds, in seed order."""
-    tiny = ["--set", "generator.hidden_dims=[16]", "--set", "discriminator.hidden_dims=[16]"]
     run_script("results.py", "--recipes", "vanilla-ring8", "--seeds", "1", "0", "--steps", "3", "-n", "200",
-               "--jobs", "2", "--threads", "1", *tiny, "--runs", tmp_path / "runs", "--out", tmp_path / "q.md",
+               "--jobs", "2", "--threads", "1", *TINY, "--runs", tmp_path / "runs", "--out", tmp_path / "q.md",
                "--json", tmp_path / "q.json", cwd=tmp_path)
     table = (tmp_path / "q.md").read_text()
     assert "| **vanilla-ring8** (ganzoo) | 2 | 3 |" in table
@@ -48,10 +48,9 @@ def test_startup_times_the_cli_and_sees_no_torch_import(tmp_path):
 
 def test_results_started_twice_at_once_keeps_the_runs_apart(tmp_path):
     """Two invocations in the same second with one --runs folder: each gets its own folder, neither fails."""
-    tiny = ["--set", "generator.hidden_dims=[16]", "--set", "discriminator.hidden_dims=[16]"]
     procs = [
         subprocess.Popen([sys.executable, str(BENCHMARKS / "results.py"), "--recipes", "vanilla-ring8", "--seeds",
-                          "0", "--steps", "2", "-n", "100", "--threads", "1", *tiny, "--runs", str(tmp_path / "runs"),
+                          "0", "--steps", "2", "-n", "100", "--threads", "1", *TINY, "--runs", str(tmp_path / "runs"),
                           "--out", str(tmp_path / f"q{i}.md")], cwd=tmp_path, env=cli_env(),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for i in range(2)
