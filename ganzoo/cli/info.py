@@ -9,7 +9,7 @@ from ganzoo.__about__ import __version__
 from ganzoo.cli import render
 
 KIND_ARGS = {"generators": "generator", "discriminators": "discriminator", "losses": "loss",
-             "datasets": "dataset", "metrics": "metric"}
+             "datasets": "dataset", "metrics": "metric", "regularizers": "regularizer", "augments": "augment"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
