@@ -50,12 +50,16 @@ def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
 
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>``: a fresh folder per run, sorted by time."""
+    from ganzoo.recipe.load import RUN_NAME, run_name_from_stem
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = root / f"{recipe.name}-{stamp}"
+    # validated recipes name one path component; a Recipe built by hand is made safe the same way
+    name = recipe.name if RUN_NAME.fullmatch(recipe.name) else run_name_from_stem(recipe.name)
+    path = root / f"{name}-{stamp}"
     suffix = 1
     while path.exists():
         suffix += 1
-        path = root / f"{recipe.name}-{stamp}-{suffix}"
+        path = root / f"{name}-{stamp}-{suffix}"
     return path
 
 
@@ -79,7 +83,7 @@ def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) 
         cards[role] = ModelCard(
             role=role, component=choice.name, plugin=component.plugin, options=options_to_dict(choice.options),
             shape=shape, num_classes=classes, latent_dim=getattr(modules[role], "latent_dim", None),
-            recipe=recipe.to_dict(),
+            recipe=recipe.to_dict(), units=recipe.data_info.units,
         )
     loss_component = found.component("loss", recipe.loss.name)
     loss = loss_component.load_factory()(recipe.loss.options)
@@ -122,22 +126,27 @@ def run_recipe(
     else:
         parsed = load_recipe(recipe, overrides)
     run_dir = Path(resume) if resume is not None else Path(out) if out is not None else default_run_dir(parsed)
-    if resume is None and any((run_dir / name).exists() for name in ("recipe.toml", "metrics.jsonl", "checkpoints")):
-        # a second run there would append to the first one's metrics and resume from its checkpoints
-        raise GanzooError(f"{run_dir} already holds a run: continue it with --resume {run_dir} (resume= in Python), "
-                          "or choose another --out")
-    trainer = build_trainer(parsed, run_dir, quiet=quiet)
-    if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main one's,
-        # and only once every process has made the check above is anything written into it
-        from ganzoo.training.distributed import agree_on_path
+    from ganzoo import runfolder
+    from ganzoo.training.distributed import launched_rank
 
-        trainer.accelerator.wait_for_everyone()
-        run_dir = trainer.run_dir = agree_on_path(run_dir, trainer.accelerator)
-    if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
-        trainer.resume(run_dir)
-        trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
-    if trainer.accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
-    figures = trainer.fit()
+    # checked and locked before anything is built: a second run with the same folder gets one line naming
+    # the first one's pid, and a folder that cannot be written fails before any work
+    with runfolder.using(run_dir, resume=resume is not None, main_process=launched_rank() == 0):
+        try:
+            trainer = build_trainer(parsed, run_dir, quiet=quiet)
+            if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main
+                # one's, and only once every process has made the checks above is anything written into it
+                from ganzoo.training.distributed import agree_on_path
+
+                trainer.accelerator.wait_for_everyone()
+                run_dir = trainer.run_dir = agree_on_path(run_dir, trainer.accelerator)
+            if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
+                trainer.resume(run_dir)
+                trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
+            if trainer.accelerator.is_main_process:
+                run_dir.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
+            figures = trainer.fit()
+        except OSError as err:  # disk full, a folder made read-only under us: one line, the folder resumable
+            raise runfolder.write_failed(run_dir, err) from None
     return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)

@@ -160,9 +160,6 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
-    problem = data_component.problem_with_data(choices["data"].options)  # last: it touches the file system
-    if problem:
-        raise RecipeError(source, "data", problem)
     return Recipe(
         header=header,
         data_info=info,
@@ -170,6 +167,19 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         **choices,  # type: ignore[arg-type]
         **sections,  # type: ignore[arg-type]
     )
+
+
+def check_data(recipe: Recipe) -> Recipe:
+    """Whether the data files the recipe names are there (the dataset's ``check_data``: a few file look-ups),
+    or one RecipeError naming the recipe and ``data``; ``ganzoo validate`` and ``ganzoo run`` call it after
+    :func:`load_recipe`, so a missing download is found before any work starts. Returns ``recipe``."""
+    from ganzoo.registry import registries
+
+    component = registries().component("dataset", recipe.data.name)
+    problem = component.problem_with_data(recipe.data.options)
+    if problem:
+        raise RecipeError(recipe.source, "data", problem)
+    return recipe
 
 
 def _data_info(component: Any, options: Any, source: str) -> Any:
