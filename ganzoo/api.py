@@ -48,6 +48,31 @@ def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
     return _build("dataset", name, options, split=split)
 
 
+def sample(
+    weights: str | Path, n: int = 64, *, label: int | None = None, seed: int = 0, model_units: bool = False
+) -> tuple[Any, Any]:
+    """``n`` seeded samples ``(x, c)`` from a weights file or run folder, in the data's own units (a ring8
+    run's points on the unit circle, images as intensities in [0, 1]) unless ``model_units`` (the
+    generator's [-1, 1], the dataset's scale applied). ``label`` picks one class of a conditional model;
+    without it the classes come in turn. The transform is the one the weights file records."""
+    import torch
+
+    from ganzoo.evaluation.sampling import generate
+    from ganzoo.weights import load_generator
+
+    generator = load_generator(weights)
+    card = generator.card
+    if label is not None and not 0 <= label < card.num_classes:
+        raise GanzooError(f"label {label}: allowed: 0..{card.num_classes - 1}" if card.num_classes
+                          else f"label {label}: the generator is unconditional")
+    labels = None if label is None else torch.full((n,), label, dtype=torch.long)
+    x, c = generate(generator, n, seed=seed, labels=labels, latent_dim=card.latent_dim,
+                    num_classes=card.num_classes)
+    if not torch.isfinite(x).all():
+        raise GanzooError(f"{weights}: the generator gives non-finite samples (nan or inf): the run diverged")
+    return (x if model_units else card.to_data_units(x)), c
+
+
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>``: a fresh folder per run, sorted by time."""
     from ganzoo.recipe.load import RUN_NAME, run_name_from_stem
