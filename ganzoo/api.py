@@ -20,6 +20,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.options import options_to_dict
 from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
 from ganzoo.registry import registries
+from ganzoo.run_folder import RunFolder
 
 
 def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:
@@ -88,7 +89,7 @@ def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     return path
 
 
-def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) -> Any:
+def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bool = False) -> Any:
     """Everything a recipe names, built and handed to a :class:`~ganzoo.training.trainer.Trainer`."""
     import torch
 
@@ -150,28 +151,28 @@ def run_recipe(
         parsed = recipe_from_dict(apply_overrides(dict(recipe), overrides, "<recipe>"))
     else:
         parsed = load_recipe(recipe, overrides)
-    run_dir = Path(resume) if resume is not None else Path(out) if out is not None else default_run_dir(parsed)
-    from ganzoo import runfolder
+    folder = RunFolder(resume if resume is not None else out if out is not None else default_run_dir(parsed))
+    from ganzoo import run_lock
     from ganzoo.training.distributed import launched_rank
 
     # checked and locked before anything is built: a second run with the same folder gets one line naming
     # the first one's pid, and a folder that cannot be written fails before any work
-    with runfolder.using(run_dir, resume=resume is not None, main_process=launched_rank() == 0):
+    with run_lock.using(folder, resume=resume is not None, main_process=launched_rank() == 0):
         try:
-            trainer = build_trainer(parsed, run_dir, quiet=quiet)
+            trainer = build_trainer(parsed, folder, quiet=quiet)
             if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main
                 # one's, and only once every process has made the checks above is anything written into it
                 from ganzoo.training.distributed import agree_on_path
 
                 trainer.accelerator.wait_for_everyone()
-                run_dir = trainer.run_dir = agree_on_path(run_dir, trainer.accelerator)
+                folder = trainer.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
             if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
-                trainer.resume(run_dir)
-                trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
+                trainer.resume(folder.path)
+                trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")
             if trainer.accelerator.is_main_process:
-                run_dir.mkdir(parents=True, exist_ok=True)
-                write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
+                folder.path.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(folder.recipe, tomli_w.dumps(parsed.to_dict()))
             figures = trainer.fit()
         except OSError as err:  # disk full, a folder made read-only under us: one line, the folder resumable
-            raise runfolder.write_failed(run_dir, err) from None
-    return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)
+            raise run_lock.write_failed(folder, err) from None
+    return RunResult(run_dir=folder.path, step=trainer.step, figures=figures)

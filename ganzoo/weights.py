@@ -28,6 +28,7 @@ from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
 from ganzoo.errors import GanzooError, RecipeError, WeightsError
 from ganzoo.options import option, options_class, parse_options
+from ganzoo.run_folder import weights_file
 
 PREFIX = "ganzoo."
 MAX_SAMPLE_VALUES = 1 << 26  # one sample of at most 64 Mi values (3 x 4096 x 4096 is 48 Mi)
@@ -187,10 +188,11 @@ def find_weights(path: str | Path, role: str = "generator") -> Path:
     """A weights file, or the best one in a run directory (the EMA generator when there is one)."""
     path = Path(path)
     if path.is_dir():
-        names = ["generator-ema.safetensors", "generator.safetensors"] if role == "generator" else [f"{role}.safetensors"]
-        for name in names:
-            if (path / name).is_file():
-                return path / name
+        roles = ["generator-ema", "generator"] if role == "generator" else [role]
+        names = [weights_file(path, r).name for r in roles]
+        for candidate in roles:
+            if weights_file(path, candidate).is_file():
+                return weights_file(path, candidate)
         raise WeightsError(f"{path}: no {' or '.join(names)} in this folder; is it a finished ganzoo run?")
     return path
 

@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 
 import ganzoo
 from ganzoo.cli.main import main
-from ganzoo.runfolder import LOCK_NAME, RunLock
+from ganzoo.run_lock import LOCK_NAME, RunLock
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -137,7 +137,7 @@ def test_a_file_size_limit_in_a_real_process_is_one_line(tmp_path):
 
 # ---------------------------------------------------------------- one run per folder
 def _hold_lock(folder: Path) -> subprocess.Popen:
-    code = ("import sys; from ganzoo.runfolder import RunLock; RunLock(sys.argv[1]).acquire(); "
+    code = ("import sys; from ganzoo.run_lock import RunLock; RunLock(sys.argv[1]).acquire(); "
             "print('locked', flush=True); sys.stdin.read()")
     holder = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True, env=cli_env())

@@ -1,4 +1,4 @@
-"""The run folder a training run writes into: checked before any work, locked while a run uses it.
+"""A run folder checked before any work and locked while a run uses it (its layout: :mod:`ganzoo.run_folder`).
 
 Checks, each one line naming the folder (exit 2): ``--out`` naming a file, a folder that cannot be written,
 a folder that holds a finished or resumable run (a fresh run there would mix its files with the old ones),
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ganzoo.errors import RunFolderError
+from ganzoo.run_folder import WEIGHT_ROLES, RunFolder, latest_checkpoint
 
 try:
     import fcntl
@@ -28,8 +29,10 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".ganzoo.lock"
-RESULT_FILES = ("generator.safetensors", "generator-ema.safetensors", "discriminator.safetensors")
-STALE_FILES = ("metrics.jsonl",)
+
+
+def _layout(folder: Path | RunFolder) -> RunFolder:
+    return folder if isinstance(folder, RunFolder) else RunFolder(folder)
 
 
 def check_writable(folder: Path) -> None:
@@ -45,28 +48,31 @@ def check_writable(folder: Path) -> None:
         raise RunFolderError(f"--out {folder}: {existing} is not writable; choose a folder you can write")
 
 
-def has_checkpoint(folder: Path) -> bool:
-    return any((folder / "checkpoints").glob("step-*.safetensors"))
+def has_checkpoint(folder: Path | RunFolder) -> bool:
+    return latest_checkpoint(_layout(folder).checkpoints) is not None
 
 
-def holds_run(folder: Path) -> bool:
-    """Whether ``folder`` holds a run worth keeping: a checkpoint to resume from or finished weights."""
-    return has_checkpoint(folder) or any((folder / name).exists() for name in RESULT_FILES)
+def holds_results(folder: Path | RunFolder) -> bool:
+    """Whether ``folder`` holds a run worth keeping: a checkpoint to resume from or finished weights
+    (:meth:`RunFolder.holds_run` also counts a run that stopped before its first checkpoint)."""
+    layout = _layout(folder)
+    return has_checkpoint(layout) or any(layout.weights(role).exists() for role in WEIGHT_ROLES)
 
 
-def prepare_fresh(folder: Path) -> None:
+def prepare_fresh(folder: Path | RunFolder) -> None:
     """Make ``folder`` ready for a fresh run, or say in one line why it cannot be used."""
-    check_writable(folder)
-    if holds_run(folder):
+    layout = _layout(folder)
+    check_writable(layout.path)
+    if holds_results(layout):
         raise RunFolderError(
-            f"{folder} already holds a run: continue it with --resume {folder} (resume= in Python), "
+            f"{layout.path} already holds a run: continue it with --resume {layout.path} (resume= in Python), "
             "or choose another --out"
         )
-    for name in STALE_FILES:  # left by a run that stopped before its first checkpoint
-        (folder / name).unlink(missing_ok=True)
+    layout.metrics.unlink(missing_ok=True)  # left by a run that stopped before its first checkpoint
 
 
-def prepare_resume(folder: Path) -> None:
+def prepare_resume(folder: Path | RunFolder) -> None:
+    folder = _layout(folder).path
     if not folder.is_dir():
         raise RunFolderError(f"--resume {folder}: no such run folder")
     check_writable(folder)
@@ -77,8 +83,9 @@ def prepare_resume(folder: Path) -> None:
         )
 
 
-def write_failed(folder: Path, err: OSError) -> RunFolderError:
+def write_failed(folder: Path | RunFolder, err: OSError) -> RunFolderError:
     """One line for a write that failed mid-run (disk full, read-only), saying how to go on."""
+    folder = _layout(folder).path
     reason = err.strerror or str(err)
     where = f" ({err.filename})" if getattr(err, "filename", None) else ""
     then = (f"resume with: ganzoo run --resume {folder}" if has_checkpoint(folder)
@@ -90,8 +97,8 @@ def write_failed(folder: Path, err: OSError) -> RunFolderError:
 class RunLock:
     """An exclusive lock on a run folder for as long as one run uses it (see the module's docstring)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
+    def __init__(self, folder: Path | RunFolder | str) -> None:
+        self.folder = folder.path if isinstance(folder, RunFolder) else Path(folder)
         self.path = self.folder / LOCK_NAME
         self._fd: int | None = None
 
@@ -145,13 +152,14 @@ class RunLock:
 
 
 @contextlib.contextmanager
-def using(folder: Path, *, resume: bool, main_process: bool = True) -> Iterator[None]:
-    """Check ``folder`` for a fresh run or a resume, and hold its lock for the ``with`` block (main process
+def using(run: Path | RunFolder, *, resume: bool, main_process: bool = True) -> Iterator[None]:
+    """Check ``run`` for a fresh run or a resume, and hold its lock for the ``with`` block (main process
     only: the other processes of a multi-process run write into the folder the main one holds)."""
+    folder = _layout(run).path
     if not main_process:  # the same checks, read-only, so every process fails alike (none waits forever)
         if resume:
             prepare_resume(folder)
-        elif folder.is_dir() and holds_run(folder):
+        elif folder.is_dir() and holds_results(folder):
             prepare_fresh(folder)  # raises
         yield
         return
