@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -62,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Kind = Literal["generator", "discriminator", "loss", "dataset", "metric", "regularizer", "augment"]
 KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "dataset", "metric", "regularizer", "augment")
 DATA_KINDS = ("flat", "image")
+NO_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # a component that reads no auxiliary output
 
 
 @options_class
@@ -120,8 +122,10 @@ class Component:
     check: Callable[[Any, DataInfo], None] | None = None
     info: Callable[[Any], DataInfo] | None = None
     override: bool = False
+    check_recipe: Callable[[Any, RecipeContext], None] | None = None
+    check_data: Callable[[Any], None] | None = None
     provides: tuple[str, ...] | Callable[[Any, int], tuple[str, ...]] = ()
-    needs: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    needs: Mapping[str, tuple[str, ...]] = NO_NEEDS
 
     def provided(self, options: Any, num_classes: int = 0) -> tuple[str, ...]:
         """The auxiliary outputs (a discriminator) or latent parts (a generator) this component gives, for
@@ -137,8 +141,6 @@ class Component:
         what = "output" if role == "discriminator" else "latent part"
         return (f"{self.kind} {self.name!r} needs the {role}'s {absent[0]!r} {what}, which {role} {other.name!r} "
                 f"does not give here (it gives: {', '.join(given) or 'none'})")
-    check_recipe: Callable[[Any, RecipeContext], None] | None = None
-    check_data: Callable[[Any], None] | None = None
 
     @property
     def label(self) -> str:

@@ -4,7 +4,8 @@ A plugin is any module or object with functions marked ``@ganzoo.hookimpl``, reg
 ``ganzoo`` entry-point group. Each hook receives ``register``, a function to call once per component::
 
     register(name, factory, description="...", options=OptionsClass, conditional=True,
-             data_kinds=("image",), check=None, info=None, override=False, provides=(), needs={})
+             data_kinds=("image",), check=None, info=None, override=False, check_recipe=None,
+             check_data=None, provides=(), needs={})
 
 ``factory`` may be ``"module:attr"`` so that listing plugins never imports heavy modules. See
 :mod:`ganzoo.components` for what each kind of factory must return, and ``docs/plugins.md`` for a guide.

@@ -97,7 +97,8 @@ def show_plugins(args: argparse.Namespace) -> int:
         problems = [record.error] if record.error else broken.get(record.name, [])
         status = f"[red]failed: {escape('; '.join(problems))}[/red]" if problems else "[green]ok[/green]"
         rows.append([record.name, record.distribution, record.version, registered or "-", status])
-    render.table("Plugins (entry-point group 'ganzoo')", ["plugin", "distribution", "version", "registered", "status"], rows)
+    render.table("Plugins (entry-point group 'ganzoo')", ["plugin", "distribution", "version", "registered", "status"], rows,
+                 whole=("plugin", "distribution", "version"))
     if not args.check:
         return 0
     failures = [record.error for record in found.failures()] + [line for lines in broken.values() for line in lines]

@@ -13,12 +13,13 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+def table(title: str, columns: list[str], rows: list[list[str]], *, whole: tuple[str, ...] = ()) -> None:
+    """A rich table; the ``whole`` columns are never folded (names people copy), the others wrap to fit."""
     from rich.table import Table
 
     out = Table(title=title, title_justify="left")
     for column in columns:
-        out.add_column(column, overflow="fold")
+        out.add_column(column, overflow="fold", no_wrap=column in whole)
     for row in rows:
         out.add_row(*row)
     console().print(out)
