@@ -35,6 +35,7 @@ from ganzoo.recipe.schema import OptimSection, TrainOptions
 from ganzoo.training import artifacts, checkpoint, distributed
 from ganzoo.training.batches import make_batches
 from ganzoo.training.ema import ema_model
+from ganzoo.training.gstep import g_step_inputs
 from ganzoo.training.optim import build_optimizer
 from ganzoo.training.progress import Progress
 from ganzoo.weights import ModelCard, save_weights
@@ -140,7 +141,10 @@ class Trainer:
             g_model, d_model = torch.compile(g_model), torch.compile(d_model)
         self.g_model, self.d_model = g_model, d_model
         self._plain_steps = _wrappers_add_nothing(self.accelerator)
-        self._d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
+        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
+        self._g_inputs = g_step_inputs(config.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
+                                       loss_needs_reals=self.loss.needs_real_logits)
+        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
         fixed = torch.Generator().manual_seed(self.seed)
         rows = self.num_classes or 1
@@ -188,6 +192,7 @@ class Trainer:
         accum = self.config.grad_accum
         for micro in range(accum):
             x, c = self._real()
+            self._last_real = (x, c)
             with self._sync_unless_last(self.d_model, micro):
                 with torch.no_grad():
                     fake = self.g_model(self._z(len(x)), c)  # fakes share the real batch's labels
@@ -242,15 +247,18 @@ class Trainer:
     def _g_step_logits(
         self, fake: torch.Tensor, c: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """D's logits for G's step: fakes, and reals when D has BatchNorm or the loss needs them.
-
-        A D with BatchNorm sees a real batch beside the fakes, as in its own step: batch statistics of fakes
-        alone differ from the mixed ones D learned on, and G would chase the gap. Relativistic losses compare
-        fakes with reals, so they get a fresh real batch too.
-        """
-        if not (self._d_has_batchnorm or self.loss.needs_real_logits):
-            return self.d_model(fake, c).float(), None
-        x, real_c = self._real()
+        """D's logits for G's step: fakes, and reals beside them when ``train.g_step_batchnorm`` asks for
+        them for a BatchNorm D or the loss compares with reals (see ganzoo/training/gstep.py)."""
+        inputs = self._g_inputs
+        if inputs.reals is None:
+            if not inputs.eval_mode:
+                return self.d_model(fake, c).float(), None
+            self.d_model.train(False)
+            try:
+                return self.d_model(fake, c).float(), None
+            finally:
+                self.d_model.train(True)
+        x, real_c = self._last_real if inputs.reals == "reused" and self._last_real is not None else self._real()
         both_c = None if c is None else torch.cat([real_c, c])
         logits = self.d_model(torch.cat([x, fake.to(x.dtype)]), both_c).float()
         return logits[len(x) :], logits[: len(x)]
