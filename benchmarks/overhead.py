@@ -63,7 +63,14 @@ TARGET = 0.97
 
 # ------------------------------------------------------------------ building both sides from one recipe
 def build_recipe(case: str, sets: list[str]) -> Any:
-    return load_recipe(CASES.get(case, case), BENCH_SETS + list(sets))
+    """The recipe with train.fast's choice written in, so that both loops run the same fast paths."""
+    import attrs
+
+    from ganzoo.training import fast
+
+    recipe = load_recipe(CASES.get(case, case), BENCH_SETS + list(sets))
+    train, optim = fast.resolve(recipe.train, recipe.optim, *build_models(recipe), build_data_and_loss(recipe)[1])
+    return attrs.evolve(recipe, train=train, optim=optim)
 
 
 def build_models(recipe: Any) -> tuple[torch.nn.Module, torch.nn.Module]:

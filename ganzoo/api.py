@@ -138,6 +138,8 @@ def run_recipe(
         trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
     if trainer.accelerator.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
+        # the resolved recipe: train.fast's choice written in, so a resume (or a rerun) trains the same way
+        resolved = attrs.evolve(parsed, train=trainer.config, optim=trainer.optim_config)
+        write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(resolved.to_dict()))
     figures = trainer.fit()
     return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)

@@ -55,6 +55,10 @@ class TrainOptions:
     device: Literal["auto", "cpu", "cuda", "mps"] = option("auto", help="auto lets accelerate choose")
     mixed_precision: Literal["no", "bf16", "fp16"] = option("no", help="autocast dtype")
     grad_accum: int = option(1, min=1, help="gradient accumulation steps")
+    fast: Literal["auto", "off"] = option(
+        "auto", help="auto adds the fast paths measured faster for this device and model (ganzoo/training/fast.py) "
+        "on top of the switches below; off uses only those"
+    )
     compile: bool = option(False, help="torch.compile G and D")
     channels_last: bool = option(False, help="channels-last memory format for image models")
     threads: int = option(0, min=0, help="CPU threads for torch; 0 = torch's default")

@@ -32,7 +32,7 @@ from ganzoo.components import GANLoss
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
-from ganzoo.training import artifacts, checkpoint, distributed
+from ganzoo.training import artifacts, checkpoint, distributed, fast
 from ganzoo.training.batches import make_batches
 from ganzoo.training.ema import ema_model
 from ganzoo.training.gstep import g_step_inputs
@@ -76,9 +76,10 @@ class Trainer:
             train = parse_options(TrainOptions, train_options, source="Trainer", path="train")
         elif train_options:
             raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
-        self.config, self.optim_config = train, optim or OptimSection()
         self.generator, self.discriminator = generator, discriminator
         self.loss = _resolve_loss(loss)
+        self.config, self.optim_config = fast.resolve(train, optim or OptimSection(), generator, discriminator,
+                                                      self.loss)
         self.seed, self.quiet = seed, quiet
         self.latent_dim = int(getattr(generator, "latent_dim"))
         self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
@@ -86,6 +87,7 @@ class Trainer:
         self.cards = cards or {}
         self.callbacks = list(callbacks or [])
         self.step, self.wall_offset = 0, 0.0
+        self.fast_paths, self._announced = fast.summary(self.config, self.optim_config), False
         self._stop_requested = False
         self._setup_accelerator()
         self._setup_models()
@@ -346,6 +348,7 @@ class Trainer:
         row["images_per_s"] = images / max(elapsed, 1e-9)  # real images through D, all processes together
         row["processes"] = self.world
         row["global_batch"] = self.config.batch_size * self.config.grad_accum * self.world  # per optimiser step
+        row["fast"] = self.fast_paths
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         return row
 
@@ -372,6 +375,9 @@ class Trainer:
         self._reset_sums()
         last: dict[str, Any] = {}
         self._prepare_run_dir()
+        if not self._announced:
+            self._announced = True
+            self.progress.message(f"fast paths (train.fast = {self.config.fast!r}): {self.fast_paths}")
         try:
             with self._stop_on_sigint():
                 while self.step < total:
