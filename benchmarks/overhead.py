@@ -63,14 +63,18 @@ TARGET = 0.97
 
 # ------------------------------------------------------------------ building both sides from one recipe
 def build_recipe(case: str, sets: list[str]) -> Any:
-    """The recipe with train.fast's choice written in, so that both loops run the same fast paths."""
+    """The recipe with train.fast's choice written in (for the recipe's own length, not the benchmark's
+    endless one) and then fixed (fast = "off"), so that both loops run the same fast paths."""
     import attrs
 
     from ganzoo.training import fast
 
-    recipe = load_recipe(CASES.get(case, case), BENCH_SETS + list(sets))
-    train, optim = fast.resolve(recipe.train, recipe.optim, *build_models(recipe), build_data_and_loss(recipe)[1])
-    return attrs.evolve(recipe, train=train, optim=optim)
+    name = CASES.get(case, case)
+    recipe = load_recipe(name, BENCH_SETS + list(sets))
+    own = load_recipe(name, list(sets)).train
+    train, optim = fast.resolve(attrs.evolve(recipe.train, steps=own.steps), recipe.optim, *build_models(recipe),
+                                build_data_and_loss(recipe)[1])
+    return attrs.evolve(recipe, train=attrs.evolve(train, steps=recipe.train.steps, fast="off"), optim=optim)
 
 
 def build_models(recipe: Any) -> tuple[torch.nn.Module, torch.nn.Module]:

@@ -10,8 +10,9 @@ What "measured faster" means here (benchmarks/RESULTS.md, "Fast paths"; CPU: AMD
 
 - channels_last for convolutional models: 1.11-1.22x on the DCGANs, same numbers as the default layout up to
   float rounding (tests/test_fast_paths.py); nothing for MLPs, where it does not apply.
-- foreach optimiser kernels on CPU: 0.99-1.14x, the same numbers as the per-parameter loop; fused on CUDA
-  (torch's own advice there, to be confirmed by benchmarks/gpu.sh).
+- foreach optimiser kernels on CPU for MLPs: 1.14x on vanilla-ring8, whose step is mostly the optimiser's
+  many small tensors; the same numbers as the per-parameter loop. Not for convolutional models on CPU
+  (0.88-1.09x, within the noise); fused on CUDA (torch's own advice there, to be confirmed by gpu.sh).
 - bf16 autocast: 1.03-1.33x on this CPU, but its effect on sample quality was not measured on the shipped
   recipes, and CPUs without native bf16 run it slower: so CUDA only (where bf16 is supported), and never for
   a loss with a gradient penalty, whose double backward in bf16 was not measured stable.
@@ -70,7 +71,7 @@ def choose_fast_paths(
         channels_last=convolutional and device in ("cpu", "cuda"),
         bf16=on_cuda and bf16_supported and not has_penalty,
         compile=convolutional and device in ("cpu", "cuda") and steps >= COMPILE_MIN_STEPS,
-        optimizer="fused" if on_cuda else "foreach" if device == "cpu" else "auto",
+        optimizer="fused" if on_cuda else "foreach" if device == "cpu" and not convolutional else "auto",
     )
 
 
