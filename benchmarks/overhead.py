@@ -143,6 +143,10 @@ class PlainLoop:
         self.bf16 = train.mixed_precision == "bf16"
         self.g, self.d = (torch.compile(self.G), torch.compile(self.D)) if train.compile else (self.G, self.D)
         self.d_has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
+        from ganzoo.training.gstep import g_step_inputs
+
+        self.g_inputs = g_step_inputs(train.g_step_batchnorm, d_has_batchnorm=self.d_has_bn,
+                                      loss_needs_reals=self.loss.needs_real_logits)
         self.noise = torch.Generator(self.device).manual_seed(seed * 100_003 + 104_729)  # ganzoo's, rank 0
         # real batches: a seeded permutation per epoch, sliced (in-memory data), or fresh draws
         self.seed, self.epoch, self.offset = seed, 0, 0
@@ -185,6 +189,7 @@ class PlainLoop:
                         group["lr"] = lr * scale
             for _ in range(self.k):  # critic steps, each with a fresh real batch and fresh z
                 x, c = self.real()
+                c_real = c  # the last critic step's reals: what "reused-reals" hands G's step
                 with torch.no_grad(), self.autocast():
                     fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
                 with self.autocast():
@@ -200,12 +205,14 @@ class PlainLoop:
             c = torch.randint(self.classes, (n,), generator=self.noise, device=self.device) if self.classes else None
             with self.autocast():
                 fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
-                if self.d_has_bn:  # a BatchNorm D sees a mixed batch here too, as in its own step
-                    x, real_c = self.real()
+                if self.g_inputs.reals:  # a BatchNorm D sees reals beside the fakes (train.g_step_batchnorm)
+                    x, real_c = (x, c_real) if self.g_inputs.reals == "reused" else self.real()
                     both_c = None if c is None else torch.cat([real_c, c])
                     fake_logits = d(torch.cat([x, fake.to(x.dtype)]), both_c).float()[n:]
-                else:
+                else:  # fakes alone, D in eval mode (running statistics) when asked
+                    d.train(not self.g_inputs.eval_mode)
                     fake_logits = d(fake, c).float()
+                    d.train(True)
             g_loss = loss_fn.g_loss(fake_logits)
             g_loss.backward()
             self.opt_g.step()

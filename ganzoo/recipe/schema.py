@@ -63,7 +63,7 @@ class TrainOptions:
     channels_last: bool = option(False, help="channels-last memory format for image models")
     threads: int = option(0, min=0, help="CPU threads for torch; 0 = torch's default")
     g_step_batchnorm: Literal["fresh-reals", "reused-reals", "fakes", "eval"] = option(
-        "fresh-reals", help="what a BatchNorm D sees in G's step: a fresh real batch beside the fakes, the D step's "
+        "eval", help="what a BatchNorm D sees in G's step: a fresh real batch beside the fakes, the D step's "
         "last real batch beside them, the fakes alone, or the fakes with D in eval mode (ganzoo/training/gstep.py)"
     )
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
