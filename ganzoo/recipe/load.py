@@ -119,6 +119,7 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         problem = found.component(section, choice.name).validate_for(choice.options, info, header.conditional)
         if problem:
             raise RecipeError(source, f"{section}.name", problem)
+    _check_trackers(sections["train"], source)
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
@@ -129,6 +130,16 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         **choices,  # type: ignore[arg-type]
         **sections,  # type: ignore[arg-type]
     )
+
+
+def _check_trackers(train: TrainOptions, source: str) -> None:
+    """A tracker named but not installed fails here, before any work, not at the first logged step."""
+    from ganzoo.training.tracking import missing_tracker  # finds modules without importing them (or torch)
+
+    missing = missing_tracker(train.log_with)
+    if missing:
+        index = train.log_with.index(missing[0])
+        raise RecipeError(source, f"train.log_with[{index}]", f"{missing[0]!r} is not installed; {missing[1]}")
 
 
 def _component(found: Any, section: str, table: Any, source: str) -> ComponentChoice:

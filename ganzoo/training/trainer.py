@@ -30,9 +30,9 @@ from torch import nn
 
 from ganzoo.components import GANLoss
 from ganzoo.errors import GanzooError, TrainingError
-from ganzoo.options import parse_options
+from ganzoo.options import options_to_dict, parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
-from ganzoo.training import artifacts, checkpoint, distributed
+from ganzoo.training import artifacts, checkpoint, distributed, tracking
 from ganzoo.training.batches import make_batches
 from ganzoo.training.ema import ema_model
 from ganzoo.training.optim import build_optimizer
@@ -95,6 +95,7 @@ class Trainer:
         self.data = data
         self.sample_shape = self._sample_shape()
         self._reset_sums()
+        self.tracking = self._tracking()
 
     # ---------------------------------------------------------------- setup
     def _setup_accelerator(self) -> None:
@@ -161,6 +162,12 @@ class Trainer:
         shape = tuple(self.generator(self.fixed_z[:1], None if self.fixed_c is None else self.fixed_c[:1]).shape[1:])
         self.generator.train(was_training)
         return shape
+
+    def _tracking(self) -> tracking.Tracking:
+        recipe = getattr(self.cards.get("generator"), "recipe", None)
+        config = recipe or {"train": options_to_dict(self.config), "optim": options_to_dict(self.optim_config)}
+        return tracking.Tracking(self.config.log_with, self.run_dir, name=str(config.get("name") or "ganzoo"),
+                                 config=config, main_process=self.accelerator.is_main_process)
 
     # ---------------------------------------------------------------- one step of Algorithm 1
     def _labels(self, n: int) -> torch.Tensor | None:
@@ -364,6 +371,7 @@ class Trainer:
         self._reset_sums()
         last: dict[str, Any] = {}
         self._prepare_run_dir()
+        self.tracking.start(self.step)
         try:
             with self._stop_on_sigint():
                 while self.step < total:
@@ -388,6 +396,7 @@ class Trainer:
             self.finish()
             distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
+            self.tracking.close()
             self.wall_offset += time.perf_counter() - self._started
             self._started = time.perf_counter()
         return last
@@ -397,6 +406,7 @@ class Trainer:
         self.progress.log(row)
         if self.run_dir is not None and self.accelerator.is_main_process:
             artifacts.MetricsLog(self.run_dir / "metrics.jsonl").append(row)
+        self.tracking.log(row)
         self._reset_sums()
         return row
 
@@ -404,6 +414,7 @@ class Trainer:
         """Append figures (an evaluation's, say) to metrics.jsonl under the current step."""
         if self.run_dir is not None and self.accelerator.is_main_process:
             artifacts.MetricsLog(self.run_dir / "metrics.jsonl").append({"step": self.step, **row})
+        self.tracking.log({"step": self.step, **row})
 
     def _should_stop(self) -> bool:
         if self.world == 1:
@@ -461,8 +472,10 @@ class Trainer:
         if samples.dim() == 2:
             reference = self._reference_points(len(samples) * 4)
         path = self.run_dir / "samples" / f"step-{self.step:06d}.png"
-        return artifacts.save_samples(samples, path, rows=self.num_classes or None, reference=reference,
-                                      title=f"step {self.step}")
+        artifacts.save_samples(samples, path, rows=self.num_classes or None, reference=reference,
+                               title=f"step {self.step}")
+        self.tracking.image(path, self.step)
+        return path
 
     def _reference_points(self, n: int) -> torch.Tensor | None:
         if callable(getattr(self.data, "sample", None)):
