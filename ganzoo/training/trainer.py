@@ -377,6 +377,8 @@ class Trainer:
                 while self.step < total:
                     self.train_step()
                     self.progress.advance(self.step)
+                    if self.world == 1 and self.progress.wants_early(self.step):  # figures before the first log
+                        self.progress.early(self._figures())
                     for callback in self.callbacks:
                         callback(self)
                     if self.step % self.config.log_every == 0 or self.step == total:
@@ -389,9 +391,8 @@ class Trainer:
                         self.save_checkpoint()
                     if self._should_stop():
                         self.save_checkpoint()
-                        self.progress.message(f"interrupted at step {self.step}; checkpoint saved")
                         self.progress.close()
-                        raise KeyboardInterrupt
+                        raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved")
             self._check_finite()
             self.finish()
             distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
@@ -415,6 +416,7 @@ class Trainer:
         if self.run_dir is not None and self.accelerator.is_main_process:
             artifacts.MetricsLog(self.run_dir / "metrics.jsonl").append({"step": self.step, **row})
         self.tracking.log({"step": self.step, **row})
+        self.progress.log({"step": self.step, **row})
 
     def _should_stop(self) -> bool:
         if self.world == 1:
