@@ -20,6 +20,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.options import options_to_dict
 from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
 from ganzoo.registry import registries
+from ganzoo.run_folder import RunFolder
 
 
 def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:
@@ -59,7 +60,7 @@ def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     return path
 
 
-def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) -> Any:
+def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bool = False) -> Any:
     """Everything a recipe names, built and handed to a :class:`~ganzoo.training.trainer.Trainer`."""
     import torch
 
@@ -121,23 +122,23 @@ def run_recipe(
         parsed = recipe_from_dict(apply_overrides(dict(recipe), overrides, "<recipe>"))
     else:
         parsed = load_recipe(recipe, overrides)
-    run_dir = Path(resume) if resume is not None else Path(out) if out is not None else default_run_dir(parsed)
-    if resume is None and any((run_dir / name).exists() for name in ("recipe.toml", "metrics.jsonl", "checkpoints")):
+    folder = RunFolder(resume if resume is not None else out if out is not None else default_run_dir(parsed))
+    if resume is None and folder.holds_run():
         # a second run there would append to the first one's metrics and resume from its checkpoints
-        raise GanzooError(f"{run_dir} already holds a run: continue it with --resume {run_dir} (resume= in Python), "
-                          "or choose another --out")
-    trainer = build_trainer(parsed, run_dir, quiet=quiet)
+        raise GanzooError(f"{folder.path} already holds a run: continue it with --resume {folder.path} "
+                          "(resume= in Python), or choose another --out")
+    trainer = build_trainer(parsed, folder, quiet=quiet)
     if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main one's,
         # and only once every process has made the check above is anything written into it
         from ganzoo.training.distributed import agree_on_path
 
         trainer.accelerator.wait_for_everyone()
-        run_dir = trainer.run_dir = agree_on_path(run_dir, trainer.accelerator)
+        folder = trainer.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
     if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
-        trainer.resume(run_dir)
-        trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
+        trainer.resume(folder.path)
+        trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")
     if trainer.accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
+        folder.path.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(folder.recipe, tomli_w.dumps(parsed.to_dict()))
     figures = trainer.fit()
-    return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)
+    return RunResult(run_dir=folder.path, step=trainer.step, figures=figures)

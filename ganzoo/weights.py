@@ -20,6 +20,7 @@ from torch import nn
 from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
 from ganzoo.errors import GanzooError, WeightsError
+from ganzoo.run_folder import weights_file
 
 PREFIX = "ganzoo."
 
@@ -86,10 +87,11 @@ def find_weights(path: str | Path, role: str = "generator") -> Path:
     """A weights file, or the best one in a run directory (the EMA generator when there is one)."""
     path = Path(path)
     if path.is_dir():
-        names = ["generator-ema.safetensors", "generator.safetensors"] if role == "generator" else [f"{role}.safetensors"]
-        for name in names:
-            if (path / name).is_file():
-                return path / name
+        roles = ["generator-ema", "generator"] if role == "generator" else [role]
+        names = [weights_file(path, r).name for r in roles]
+        for candidate in roles:
+            if weights_file(path, candidate).is_file():
+                return weights_file(path, candidate)
         raise WeightsError(f"{path}: no {' or '.join(names)} in this folder; is it a finished ganzoo run?")
     return path
 

@@ -78,11 +78,26 @@ def flat_config(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-class Tracking:
-    """The run's trackers; every method is a no-op when none is asked for or on processes other than the main.
+def for_trainer(train: Any, run_dir: Path | None, cards: Mapping[str, Any], main_process: bool) -> list[Tracking]:
+    """The observer a trainer adds for ``train.log_with`` (none when it names no tracker). The run's config
+    is the recipe the generator's card carries, or the trainer's own options without one."""
+    if not train.log_with:
+        return []
+    from ganzoo.options import options_to_dict
 
-    ``start(step)`` opens them (``step`` > 0: a resumed run), ``log`` sends a metrics row, ``image`` a grid,
-    ``close`` flushes and closes. ``config`` (the resolved recipe) is stored when a run starts at step 0.
+    recipe = getattr(cards.get("generator"), "recipe", None)
+    config = recipe or {"train": options_to_dict(train)}
+    return [Tracking(train.log_with, run_dir, name=str(config.get("name") or "ganzoo"), config=config,
+                     main_process=main_process)]
+
+
+class Tracking:
+    """The run's trackers, as a trainer observer (:class:`ganzoo.training.view.Observer`); every method is a
+    no-op when none is asked for or on processes other than the main.
+
+    ``on_start(step)`` opens them (``step`` > 0: a resumed run), ``on_row`` sends a metrics row,
+    ``on_samples`` a grid, ``on_end`` flushes and closes. ``config`` (the resolved recipe) is stored when a run
+    starts at step 0.
     """
 
     def __init__(self, names: Iterable[str], run_dir: Path | None, *, name: str = "ganzoo",
@@ -97,7 +112,7 @@ class Tracking:
         self.enabled = bool(self.names) and main_process
         self.trackers: list[Any] = []
 
-    def start(self, step: int = 0) -> None:
+    def on_start(self, step: int = 0) -> None:
         if not self.enabled or self.trackers:
             return
         assert self.run_dir is not None
@@ -111,7 +126,7 @@ class Tracking:
                 tracker.store_init_configuration(flat_config(self.config))
         (self.run_dir / IDS_FILE).write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
 
-    def log(self, row: Mapping[str, Any]) -> None:
+    def on_row(self, row: Mapping[str, Any]) -> None:
         """Send a metrics.jsonl row (its ``step`` is the tracker's step)."""
         figures = scalars(row)
         if not self.trackers or not figures:
@@ -119,8 +134,8 @@ class Tracking:
         for tracker in self.trackers:
             tracker.log(figures, step=int(row["step"]))
 
-    def image(self, path: Path, step: int, key: str = "samples") -> None:
-        """Send a saved PNG (a sample grid or scatter plot) as an image at ``step``."""
+    def on_samples(self, step: int, path: Path, samples: Any = None, key: str = "samples") -> None:
+        """Send a saved PNG (a sample grid or scatter plot, as people see it) as an image at ``step``."""
         if not self.trackers:
             return
         import numpy as np
@@ -131,7 +146,7 @@ class Tracking:
         for tracker in self.trackers:
             _IMAGE_WRITERS[tracker.name](tracker, key, pixels, step, path)
 
-    def close(self) -> None:
+    def on_end(self) -> None:
         for tracker in self.trackers:
             tracker.finish()
         self.trackers = []
