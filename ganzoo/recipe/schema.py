@@ -68,6 +68,10 @@ class TrainOptions:
     channels_last: bool = option(False, help="channels-last memory format for image models")
     threads: int = option(0, min=0, max=1024, help="CPU threads for torch; 0 = torch's default")
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
+    log_with: tuple[Literal["tensorboard", "wandb", "mlflow", "aim"], ...] = option(
+        (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "
+                 "they write into the run folder"
+    )
 
 
 @options_class

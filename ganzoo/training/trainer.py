@@ -28,7 +28,7 @@ from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
 from ganzoo.run_folder import RunFolder
-from ganzoo.training import artifacts, checkpoint, distributed, outputs
+from ganzoo.training import artifacts, checkpoint, distributed, outputs, tracking
 from ganzoo.training.batches import make_batches
 from ganzoo.training.ema import ema_model
 from ganzoo.training.figures import RunningFigures
@@ -76,6 +76,7 @@ class Trainer:
         self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
         self.progress = Progress(train.steps, enabled=not quiet and self.accelerator.is_main_process)
         self.stop = distributed.StopSignal(self.accelerator)
+        self.observers += tracking.for_trainer(train, self.run_dir, self.cards, self.accelerator.is_main_process)
         self._setup_models()
         self.batches = make_batches(data, train.batch_size, seed=seed, device=self.device, rank=self.rank,
                                     world=self.world, prepare_loader=self.accelerator.prepare_data_loader)
@@ -236,11 +237,14 @@ class Trainer:
         self.figures.reset(self.step)
         last: dict[str, Any] = {}
         self._prepare_run_dir()
+        self._notify("on_start", self.step)
         try:
             with self.stop.armed():
                 while self.step < total:
                     self.train_step()
                     self.progress.advance(self.step)
+                    if self.world == 1 and self.progress.wants_early(self.step):  # figures before the first log
+                        self.progress.early(self.figures.row(self.step))
                     if self.callbacks:
                         view = self.view(total)
                         for callback in self.callbacks:
@@ -254,12 +258,12 @@ class Trainer:
                         self.save_checkpoint()
                     if self.stop.requested():
                         self.save_checkpoint()
-                        self.progress.message(f"interrupted at step {self.step}; checkpoint saved")
-                        self.progress.close()
-                        raise KeyboardInterrupt
+                        self.progress.close()  # the CLI says it, once: the trainer only tells it where it stopped
+                        raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved")
             self.finish()
             distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
+            self._notify("on_end")
             self.wall_offset += time.perf_counter() - self._started
             self._started = time.perf_counter()
         return last
@@ -291,7 +295,15 @@ class Trainer:
 
     def log_row(self, row: dict[str, Any]) -> None:
         """Append figures (an evaluation's, say) to metrics.jsonl under the current step."""
+        self.progress.log({"step": self.step, **row})
         self._emit_row({"step": self.step, **row})
+
+    def _notify(self, event: str, *args: Any) -> None:
+        """Observers that want to know when a fit() starts (at which step: a resumed run's) and ends."""
+        if self.accelerator.is_main_process:
+            for observer in self.observers:
+                if hasattr(observer, event):
+                    getattr(observer, event)(*args)
 
     def _emit_row(self, row: dict[str, Any]) -> None:
         """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""
