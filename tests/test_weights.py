@@ -83,8 +83,8 @@ def test_weights_and_checkpoints_load_without_pickle(runs, monkeypatch):
 
 
 def expected_samples(run_dir, n=16, seed=3, label=None):
-    """What ``ganzoo sample`` promises: load_generator, noise from torch.Generator().manual_seed(seed), the
-    samples written in the data's own units."""
+    """What ``ganzoo sample`` promises: load_generator, noise from torch.Generator().manual_seed(seed), and
+    the .npy in the data's own units (the transform the weights file records)."""
     G = ganzoo.load_generator(run_dir)
     z = torch.randn(n, G.card.latent_dim, generator=torch.Generator().manual_seed(seed))
     c = None if label is None else torch.full((n,), label, dtype=torch.long)
