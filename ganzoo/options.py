@@ -76,6 +76,10 @@ def parse_options(cls: type[T], table: Mapping[str, Any] | None, *, source: str 
     fields = attrs.fields_dict(cls)
     hints = typing.get_type_hints(cls)
     unknown = sorted(set(table) - set(fields), key=str)
+    retired = getattr(cls, "__retired__", {})  # option name -> what to write instead (a one-line hint)
+    for name in unknown:
+        if name in retired:
+            raise RecipeError(source, _join(path, str(name)), f"is no longer an option: {retired[name]}")
     if unknown:
         allowed = ", ".join(fields) or "(none)"
         name = str(unknown[0])

@@ -24,6 +24,8 @@ HOOKS: dict[Kind, str] = {
     "loss": "register_losses",
     "dataset": "register_datasets",
     "metric": "register_metrics",
+    "regularizer": "register_regularizers",
+    "augment": "register_augments",
 }
 PLURAL: dict[Kind, str] = {kind: hook.removeprefix("register_") for kind, hook in HOOKS.items()}
 

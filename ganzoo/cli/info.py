@@ -10,9 +10,10 @@ from ganzoo.__about__ import __version__
 from ganzoo.cli import render
 
 KIND_ARGS = {"generators": "generator", "discriminators": "discriminator", "losses": "loss",
-             "datasets": "dataset", "metrics": "metric"}
+             "datasets": "dataset", "metrics": "metric", "regularizers": "regularizer", "augments": "augment"}
 SHOW_KINDS = {**KIND_ARGS, **{kind: kind for kind in KIND_ARGS.values()}}  # `show dataset` or `show datasets`
-RECIPE_SECTION = {"generator": "generator", "discriminator": "discriminator", "loss": "loss", "dataset": "data"}
+RECIPE_SECTION = {"generator": "generator", "discriminator": "discriminator", "loss": "loss", "dataset": "data",
+                  "regularizer": "regularizer", "augment": "augment"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -14,6 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     parser.add_argument("--class", dest="label", type=int, metavar="C", help="class to draw (conditional models)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--vary", metavar="CODE", help="a latent code's traversal (InfoGAN: categorical, continuous-0, "
+                        "...): each row one noise, the code varied along it, all else fixed; -n rows' worth")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE",
                         help=".png grid, or .npy raw samples in the data's own units (ring8: the unit circle; "
                              "images: pixel intensities in [0, 1])")
@@ -47,6 +49,29 @@ def draw(generator, n: int, label: int | None, seed: int):
         return generator(z, c), c
 
 
+def traversal(generator, code: str, n: int, seed: int):
+    """Rows of samples, one noise per row, with ``code`` stepped through its values along the row: about ``n``
+    samples (at least one row). The generator says what its codes are (``code_names``, ``vary``)."""
+    import torch
+
+    names = list(generator.code_names()) if callable(getattr(generator, "code_names", None)) else []
+    if not names:
+        raise GanzooError(f"--vary {code}: this generator has no latent codes to vary (an infogan generator has)")
+    if code not in names:
+        raise GanzooError(f"--vary {code}: no such code; allowed: {', '.join(names)}")
+    per_row = len(generator.vary(torch_zeros(generator), code))
+    z = torch.randn(max(1, n // per_row), generator.card.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return generator(generator.vary(z, code))
+
+
+def torch_zeros(generator):
+    """One all-zero latent row: what ``vary`` needs to say how many values a code steps through."""
+    import torch
+
+    return torch.zeros(1, generator.card.latent_dim)
+
+
 def sample(args: argparse.Namespace) -> int:
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
@@ -65,10 +90,13 @@ def sample(args: argparse.Namespace) -> int:
     from ganzoo.weights import load_generator
 
     generator = load_generator(args.weights)
-    samples, c = draw(generator, args.n, args.label, args.seed)
+    if args.vary is not None:
+        samples, c = traversal(generator, args.vary, args.n, args.seed), None
+    else:
+        samples, c = draw(generator, args.n, args.label, args.seed)
     bad = int((~samples.isfinite()).any(dim=tuple(range(1, samples.dim()))).sum()) if samples.numel() else 0
     if bad:  # a diverged generator: never hand out nan samples as if they were data
-        raise GanzooError(f"{args.weights}: {bad} of {args.n} samples are not finite (nan or inf); nothing written. "
+        raise GanzooError(f"{args.weights}: {bad} of {len(samples)} samples are not finite (nan or inf); nothing written. "
                           "The weights are degenerate: sample from an earlier checkpoint or retrain")
     if suffix == ".npy":
         if not args.model_units:
@@ -84,8 +112,10 @@ def sample(args: argparse.Namespace) -> int:
         write_atomic(args.out, write_npy)
     else:
         rows = generator.card.num_classes if c is not None and args.label is None else None
+        if args.vary is not None:
+            rows = max(1, args.n // len(generator.vary(torch_zeros(generator), args.vary)))
         save_samples(samples, args.out, rows=rows, scale=args.scale, reference=_real_points(generator, samples))
-    print(f"wrote {args.n} samples to {args.out}")
+    print(f"wrote {len(samples)} samples to {args.out}")
     return 0
 
 

@@ -93,6 +93,27 @@ class ComponentChoice:
         return {"name": self.name, **options_to_dict(self.options)}
 
 
+@options_class
+class RegularizerSchedule:
+    """How a recipe applies one regulariser: its weight, and every how many critic steps (lazily, scaled)."""
+
+    weight: float = option(1.0, min=0, help="multiplies the penalty (gamma of R1/R2, lambda of WGAN-GP)")
+    every: int = option(1, min=1, help="apply every N critic steps, with the weight scaled by N (StyleGAN2)")
+
+
+@attrs.frozen
+class RegularizerChoice:
+    """One ``[[regularizer]]`` entry: the registered name, its schedule and its own validated options."""
+
+    name: str
+    schedule: RegularizerSchedule
+    options: Any
+    kind: str = "regularizer"
+
+    def as_table(self) -> dict[str, Any]:
+        return {"name": self.name, **options_to_dict(self.schedule), **options_to_dict(self.options)}
+
+
 @attrs.frozen
 class Recipe:
     """A validated recipe: every name resolved, every value checked, the data's shape known."""
@@ -107,6 +128,8 @@ class Recipe:
     eval: EvalOptions
     data_info: DataInfo
     source: str = ""
+    regularizers: tuple[RegularizerChoice, ...] = ()
+    augment: ComponentChoice | None = None
 
     @property
     def name(self) -> str:
@@ -133,6 +156,8 @@ class Recipe:
             "generator": self.generator.as_table(),
             "discriminator": self.discriminator.as_table(),
             "loss": self.loss.as_table(),
+            **({"regularizer": [r.as_table() for r in self.regularizers]} if self.regularizers else {}),
+            **({"augment": self.augment.as_table()} if self.augment is not None else {}),
             "train": options_to_dict(self.train),
             "optim": options_to_dict(self.optim),
             "eval": options_to_dict(self.eval),

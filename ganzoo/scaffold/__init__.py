@@ -28,14 +28,15 @@ FILES = {
     "__init__.py": "${module}/__init__.py",
     "options.py": "${module}/options.py",
     "models.py": "${module}/models.py",
+    "regularizers.py": "${module}/regularizers.py",
     "test_plugin.py": "tests/test_${module}.py",
 }
 
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
 NAME_RULE = "letters, digits, '-' and '_', starting with a letter (e.g. ganzoo-tiny-gan)"
 # ganzoo's own top-level modules, and folder names a package must not take
-RESERVED = {"ganzoo", "ganzoo_mlp", "ganzoo_dcgan", "ganzoo_losses", "ganzoo_datasets", "ganzoo_metrics", "tests", "test",
-            "docs"}
+RESERVED = {"ganzoo", "ganzoo_mlp", "ganzoo_dcgan", "ganzoo_losses", "ganzoo_datasets", "ganzoo_metrics",
+            "ganzoo_regularizers", "ganzoo_augment", "ganzoo_acgan", "ganzoo_infogan", "tests", "test", "docs"}
 
 
 @attrs.frozen
