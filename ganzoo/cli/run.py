@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         recipe_arg = RunFolder(args.resume).recipe
         if not recipe_arg.is_file():
             raise GanzooError(f"{args.resume}: not a ganzoo run directory (no recipe.toml)")
-    recipe = load_recipe(recipe_arg, args.overrides)  # every check before torch is imported
+    from ganzoo.recipe.load import check_data
+
+    recipe = check_data(load_recipe(recipe_arg, args.overrides))  # every check before torch is imported
 
     from ganzoo.api import default_run_dir, run_recipe
     from ganzoo.training.distributed import launched_rank
