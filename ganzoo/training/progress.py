@@ -72,13 +72,11 @@ class Progress:
         self._train, self._eval, self._logged = "", "", False
         self._bar: Any = None
         if self.live:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn
-            from rich.progress import TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-            self._bar = RichProgress(
+            self._bar = _BarAndFigures(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("eta {task.fields[eta]}"), TextColumn("{task.fields[figures]}"),
-                transient=False,
+                TimeElapsedColumn(), TextColumn("eta {task.fields[eta]}"), transient=False,
             )
             self._task = self._bar.add_task(title, total=total, completed=start, figures="", eta=format_duration(None))
             self._bar.start()
@@ -120,7 +118,7 @@ class Progress:
             print(f"step {row['step']}/{self.total}  {kind}{text}  eta {eta}", file=sys.stderr, flush=True)
 
     def _refresh(self, step: int) -> None:
-        figures = "  |  ".join(part for part in (self._train, self._eval) if part)
+        figures = "\n".join(part for part in (self._train, self._eval) if part)
         self._bar.update(self._task, completed=step, figures=figures)
 
     def message(self, text: str) -> None:
@@ -135,3 +133,24 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def _bar_and_figures() -> type:
+    from rich.progress import Progress as RichProgress
+    from rich.text import Text
+
+    class BarAndFigures(RichProgress):
+        """The bar on one line, the figures beneath it (wrapped at words): side by side, an 80-column
+        terminal squeezed both to a few characters."""
+
+        def get_renderables(self):  # noqa: ANN202 - rich's own signature
+            yield self.make_tasks_table(self.tasks)
+            for task in self.tasks:
+                if task.fields.get("figures"):
+                    yield Text(task.fields["figures"], style="dim" if "@" in task.fields["figures"] else "")
+
+    return BarAndFigures
+
+
+def _BarAndFigures(*columns: Any, **options: Any) -> Any:  # noqa: N802 - built on first use: rich loads lazily
+    return _bar_and_figures()(*columns, **options)
