@@ -15,10 +15,11 @@ from typing import Any
 
 import attrs
 
-from ganzoo.components import GANLoss
+from ganzoo.components import GANLoss, Regularization
 from ganzoo.errors import GanzooError
-from ganzoo.options import options_to_dict
+from ganzoo.options import options_to_dict, parse_options
 from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
+from ganzoo.recipe.schema import RegularizerSchedule
 from ganzoo.registry import registries
 from ganzoo.run_folder import RunFolder
 
@@ -40,8 +41,22 @@ def build_discriminator(name: str, *, shape: Iterable[int], num_classes: int = 0
 
 
 def build_loss(name: str, **options: Any) -> GANLoss:
-    """A registered loss, e.g. ``build_loss("wasserstein", lipschitz="gradient-penalty")``."""
+    """A registered loss, e.g. ``build_loss("hinge")``."""
     return _build("loss", name, options)
+
+
+def build_regularizer(name: str, *, weight: float = 1.0, every: int = 1, **options: Any) -> Regularization:
+    """A registered regulariser with its schedule, e.g. ``build_regularizer("r1", weight=10.0, every=16)``,
+    for ``Trainer(..., regularizers=[...])``."""
+    schedule = parse_options(RegularizerSchedule, {"weight": weight, "every": every}, source="python",
+                             path="regularizer")
+    return Regularization(_build("regularizer", name, options), weight=schedule.weight, every=schedule.every,
+                          name=name)
+
+
+def build_augment(name: str, *, shape: Iterable[int], **options: Any) -> Any:
+    """A registered D-input augmentation for samples of ``shape``, for ``Trainer(..., augment=...)``."""
+    return _build("augment", name, options, shape=tuple(shape))
 
 
 def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
@@ -49,14 +64,43 @@ def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
     return _build("dataset", name, options, split=split)
 
 
+def sample(
+    weights: str | Path, n: int = 64, *, label: int | None = None, seed: int = 0, model_units: bool = False
+) -> tuple[Any, Any]:
+    """``n`` seeded samples ``(x, c)`` from a weights file or run folder, in the data's own units (a ring8
+    run's points on the unit circle, images as intensities in [0, 1]) unless ``model_units`` (the
+    generator's [-1, 1], the dataset's scale applied). ``label`` picks one class of a conditional model;
+    without it the classes come in turn. The transform is the one the weights file records."""
+    import torch
+
+    from ganzoo.evaluation.sampling import generate
+    from ganzoo.weights import load_generator
+
+    generator = load_generator(weights)
+    card = generator.card
+    if label is not None and not 0 <= label < card.num_classes:
+        raise GanzooError(f"label {label}: allowed: 0..{card.num_classes - 1}" if card.num_classes
+                          else f"label {label}: the generator is unconditional")
+    labels = None if label is None else torch.full((n,), label, dtype=torch.long)
+    x, c = generate(generator, n, seed=seed, labels=labels, latent_dim=card.latent_dim,
+                    num_classes=card.num_classes)
+    if not torch.isfinite(x).all():
+        raise GanzooError(f"{weights}: the generator gives non-finite samples (nan or inf): the run diverged")
+    return (x if model_units else card.to_data_units(x)), c
+
+
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>``: a fresh folder per run, sorted by time."""
+    from ganzoo.recipe.load import RUN_NAME, run_name_from_stem
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = root / f"{recipe.name}-{stamp}"
+    # validated recipes name one path component; a Recipe built by hand is made safe the same way
+    name = recipe.name if RUN_NAME.fullmatch(recipe.name) else run_name_from_stem(recipe.name)
+    path = root / f"{name}-{stamp}"
     suffix = 1
     while path.exists():
         suffix += 1
-        path = root / f"{recipe.name}-{stamp}-{suffix}"
+        path = root / f"{name}-{stamp}-{suffix}"
     return path
 
 
@@ -80,16 +124,25 @@ def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bo
         cards[role] = ModelCard(
             role=role, component=choice.name, plugin=component.plugin, options=options_to_dict(choice.options),
             shape=shape, num_classes=classes, latent_dim=getattr(modules[role], "latent_dim", None),
-            recipe=recipe.to_dict(),
+            recipe=recipe.to_dict(), units=recipe.data_info.units,
         )
     loss_component = found.component("loss", recipe.loss.name)
     loss = loss_component.load_factory()(recipe.loss.options)
+    regularizers = [
+        Regularization(found.component("regularizer", r.name).load_factory()(r.options), weight=r.schedule.weight,
+                       every=r.schedule.every, name=r.name)
+        for r in recipe.regularizers
+    ]
+    augment = None
+    if recipe.augment is not None:
+        augment = found.component("augment", recipe.augment.name).load_factory()(recipe.augment.options, shape=shape)
     data_component = found.component("dataset", recipe.data.name)
     data = data_component.load_factory()(recipe.data.options, split="train")
     return Trainer(
         modules["generator"], modules["discriminator"], loss, data,
         train=recipe.train, optim=recipe.optim, seed=recipe.seed, num_classes=classes,
         run_dir=run_dir, quiet=quiet, cards=cards, callbacks=eval_callbacks(recipe.eval, seed=recipe.seed),
+        regularizers=regularizers, augment=augment,
     )
 
 
@@ -123,24 +176,39 @@ def run_recipe(
     else:
         parsed = load_recipe(recipe, overrides)
     folder = RunFolder(resume if resume is not None else out if out is not None else default_run_dir(parsed))
-    if resume is None and folder.holds_run():
-        # a second run there would append to the first one's metrics and resume from its checkpoints
-        raise GanzooError(f"{folder.path} already holds a run: continue it with --resume {folder.path} "
-                          "(resume= in Python), or choose another --out")
-    trainer = build_trainer(parsed, folder, quiet=quiet)
-    if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main one's,
-        # and only once every process has made the check above is anything written into it
-        from ganzoo.training.distributed import agree_on_path
+    from ganzoo import run_lock
+    from ganzoo.training.distributed import launched_rank
 
-        trainer.accelerator.wait_for_everyone()
-        folder = trainer.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
-    if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
-        trainer.resume(folder.path)
-        trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")
-    if trainer.accelerator.is_main_process:
-        folder.path.mkdir(parents=True, exist_ok=True)
-        # the resolved recipe: train.fast's choice written in, so a resume (or a rerun) trains the same way
-        resolved = attrs.evolve(parsed, train=trainer.config, optim=trainer.optim_config)
-        write_text_atomic(folder.recipe, tomli_w.dumps(resolved.to_dict()))
-    figures = trainer.fit()
+    # checked and locked before anything is built: a second run with the same folder gets one line naming
+    # the first one's pid, and a folder that cannot be written fails before any work
+    with run_lock.using(folder, resume=resume is not None, main_process=launched_rank() == 0):
+        try:
+            trainer = build_trainer(parsed, folder, quiet=quiet)
+            if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main
+                # one's, and only once every process has made the checks above is anything written into it
+                from ganzoo.training.distributed import agree_on_path
+
+                trainer.accelerator.wait_for_everyone()
+                folder = trainer.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
+            if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
+                trainer.resume(folder.path)
+                trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")
+            if trainer.accelerator.is_main_process:
+                folder.path.mkdir(parents=True, exist_ok=True)
+                # the resolved recipe: train.fast's choice written in, so a resume (or a rerun) trains the same way
+                resolved = attrs.evolve(parsed, train=trainer.config, optim=trainer.optim_config)
+                write_text_atomic(folder.recipe, tomli_w.dumps(resolved.to_dict()))
+            figures = trainer.fit()
+        except OSError as err:  # disk full, a folder made read-only under us: one line, the folder resumable
+            raise run_lock.write_failed(folder, err) from None
     return RunResult(run_dir=folder.path, step=trainer.step, figures=figures)
+
+
+def resolve_loss(loss: str | GANLoss) -> GANLoss:
+    """A loss object as given, or the registered loss of that name with its default options."""
+    if isinstance(loss, GANLoss):
+        return loss
+    if isinstance(loss, str):
+        component = registries().component("loss", loss)
+        return component.load_factory()(component.parse({}))
+    raise TypeError(f"loss must be a registered name or a GANLoss, not {type(loss).__name__}")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 
 from ganzoo.__about__ import __version__
 from ganzoo.cli import render
 
 KIND_ARGS = {"generators": "generator", "discriminators": "discriminator", "losses": "loss",
-             "datasets": "dataset", "metrics": "metric"}
+             "datasets": "dataset", "metrics": "metric", "regularizers": "regularizer", "augments": "augment"}
+SHOW_KINDS = {**KIND_ARGS, **{kind: kind for kind in KIND_ARGS.values()}}  # `show dataset` or `show datasets`
+RECIPE_SECTION = {"generator": "generator", "discriminator": "discriminator", "loss": "loss", "dataset": "data",
+                  "regularizer": "regularizer", "augment": "augment"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +25,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=show_list)
 
+    show = sub.add_parser("show", help="one component's options: type, default, range, help")
+    show.add_argument("kind", choices=list(SHOW_KINDS), metavar="KIND",
+                      help="generator, discriminator, loss, dataset or metric")
+    show.add_argument("name", metavar="NAME", help="its registered name (see `ganzoo list`)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=show_component)
+
     plugins = sub.add_parser("plugins", help="list plugins, what they registered and load errors")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.add_argument("--check", action="store_true",
+                         help="also import every component's factory (imports torch); exit 2 if any fails")
     plugins.set_defaults(handler=show_plugins)
 
     recipes = sub.add_parser("recipes", help="list the shipped recipes")
@@ -60,18 +73,68 @@ def show_list(args: argparse.Namespace) -> int:
             for c in components
         ])
         return 0
-    rows = [
-        [c.kind, c.name, c.plugin, _conditional(c), ", ".join(c.data_kinds) if c.kind in ("generator", "discriminator") else "", c.description]
-        for c in components
-    ]
-    render.table("Registered components", ["kind", "name", "plugin", "conditional", "data", "description"], rows)
+    render.write_lines(listing_lines(components, render.text_width()))
     return 0
 
 
-def _conditional(component) -> str:
-    if component.kind not in ("generator", "discriminator"):
-        return ""
-    return "yes" if component.conditional else "no"
+def listing_lines(components, width: int) -> list[str]:
+    """Each kind under its heading; per component one line (name, plugin, what it fits) and its description
+    wrapped beneath: readable at any width, piped or not (a table squeezes the description to a word a line)."""
+    lines: list[str] = []
+    kind = None
+    for c in components:
+        if c.kind != kind:
+            kind = c.kind
+            lines += ([""] if lines else []) + [f"{PLURAL_OF[kind]}:"]
+        facts = [f"plugin {c.plugin}"]
+        if c.kind in ("generator", "discriminator"):
+            facts += [f"data {'/'.join(c.data_kinds)}", "conditional or not" if c.conditional else "unconditional"]
+        lines.append(f"  {c.name}  ({', '.join(facts)})")
+        lines += render.wrap(c.description or "-", width, "      ")
+    lines += ["", "Options of one: ganzoo show KIND NAME (e.g. ganzoo show dataset image-folder)"]
+    return lines
+
+
+PLURAL_OF = {kind: plural for plural, kind in KIND_ARGS.items()}
+
+
+def show_component(args: argparse.Namespace) -> int:
+    from ganzoo.options import describe_options
+    from ganzoo.registry import registries
+
+    found = registries()
+    kind = SHOW_KINDS[args.kind]
+    component = found.component(kind, args.name)  # an unknown name: one line with the closest ones
+    options = describe_options(component.options)
+    if args.json:
+        render.emit_json({"kind": kind, "name": component.name, "plugin": component.plugin,
+                          "description": component.description, "options": options})
+        return 0
+    print(f"{kind} {component.name} (plugin {component.plugin})")
+    render.write_lines(render.wrap(component.description, render.text_width(), "  "))
+    if not options:
+        print("\nNo options.")
+        return 0
+    rows = [[o["name"], _short_type(o["type"]), "(required)" if o["required"] else _default(o["default"]),
+             o["range"], o["help"]] for o in options]
+    render.table("Options", ["option", "type", "default", "range", "help"], rows, wrap_last=True)
+    section = RECIPE_SECTION.get(kind)
+    if section:
+        print(f"In a recipe: [{section}] name = \"{component.name}\", then any option above as KEY = VALUE.")
+    else:
+        print(f"In a recipe: [eval] metrics = [\"{component.name}\"]; ganzoo eval RUN --metric {component.name}")
+    return 0
+
+
+def _short_type(text: str) -> str:
+    return text.removeprefix("an ").removeprefix("a ")
+
+
+def _default(value) -> str:
+    import json
+
+    return json.dumps(value) if isinstance(value, (str, list, bool)) or value is None else f"{value:g}" \
+        if isinstance(value, float) else str(value)
 
 
 def show_plugins(args: argparse.Namespace) -> int:
@@ -80,16 +143,41 @@ def show_plugins(args: argparse.Namespace) -> int:
     from ganzoo.registry import registries
 
     found = registries()
+    broken = check_factories(found) if args.check else {}
     if args.json:
-        render.emit_json([record.as_json() for record in found.plugins])
-        return 0
+        rows = [record.as_json() for record in found.plugins]
+        if args.check:
+            for row in rows:
+                row["factory_errors"] = broken.get(row["name"], [])
+        render.emit_json(rows)
+        return 2 if args.check and (broken or found.failures()) else 0
     rows = []
     for record in found.plugins:
         registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in record.registered.items())
-        status = f"[red]failed: {escape(record.error)}[/red]" if record.error else "[green]ok[/green]"
+        problems = [record.error] if record.error else broken.get(record.name, [])
+        status = f"[red]failed: {escape('; '.join(problems))}[/red]" if problems else "[green]ok[/green]"
         rows.append([record.name, record.distribution, record.version, registered or "-", status])
     render.table("Plugins (entry-point group 'ganzoo')", ["plugin", "distribution", "version", "registered", "status"], rows)
-    return 0
+    if not args.check:
+        return 0
+    failures = [record.error for record in found.failures()] + [line for lines in broken.values() for line in lines]
+    for line in failures:
+        print(f"ganzoo: error: {line}", file=sys.stderr)
+    return 2 if failures else 0
+
+
+def check_factories(found) -> dict[str, list[str]]:
+    """Import every registered factory; the failures (one line each) by plugin name."""
+    from ganzoo.errors import GanzooError
+
+    broken: dict[str, list[str]] = {}
+    for registry in found.by_kind.values():
+        for component in registry:
+            try:
+                component.load_factory()
+            except GanzooError as err:
+                broken.setdefault(component.plugin, []).append(str(err))
+    return broken
 
 
 def show_recipes(args: argparse.Namespace) -> int:

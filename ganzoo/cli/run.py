@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         recipe_arg = RunFolder(args.resume).recipe
         if not recipe_arg.is_file():
             raise GanzooError(f"{args.resume}: not a ganzoo run directory (no recipe.toml)")
-    recipe = load_recipe(recipe_arg, args.overrides)  # every check before torch is imported
+    from ganzoo.recipe.load import check_data
+
+    recipe = check_data(load_recipe(recipe_arg, args.overrides))  # every check before torch is imported
 
     from ganzoo.api import default_run_dir, run_recipe
     from ganzoo.training.distributed import launched_rank
@@ -45,13 +47,14 @@ def run(args: argparse.Namespace) -> int:
     main_process = launched_rank() == 0  # started by torchrun or accelerate launch: the others say nothing
     try:
         result = run_recipe(recipe, out=args.out, resume=args.resume, quiet=args.quiet)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # the one message of a Ctrl-C (the trainer only says where it stopped)
         if not main_process:
             return 130  # interrupted, as the main process reports
         where = args.resume or args.out
+        what = str(stop) or "interrupted"  # "interrupted at step N; checkpoint saved" from the trainer
         hint = f"; resume with: ganzoo run --resume {where}" if where else ""
-        print(f"ganzoo: interrupted; checkpoint saved{hint}", file=sys.stderr)
-        raise
+        print(f"ganzoo: {what}{hint}", file=sys.stderr)
+        return 130
     if not args.quiet and main_process:
         print(f"done: {result.step} steps; run directory {result.run_dir}")
     return 0

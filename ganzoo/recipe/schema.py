@@ -13,12 +13,21 @@ import attrs
 from ganzoo.components import DataInfo
 from ganzoo.options import option, options_class, options_to_dict
 
+#: Seeds are at most 2**32 - 1: the trainer derives per-process streams as ``seed * 100_003 + ...``, which
+#: must stay within torch's 64-bit seeds.
+SEED_MAX = 2**32 - 1
+#: Sizes that keep one step within a machine's memory; a recipe beyond them is a typo, not a plan.
+BATCH_MAX = 65_536
+
 
 @options_class
 class Header:
-    name: str = option("", help="the run's name; defaults to the recipe file's name")
+    name: str = option(
+        "", help="the run's name (one path component: letters, digits, '.', '_', '+', '-'); defaults to the "
+        "recipe file's name"
+    )
     description: str = option("", help="one line on what the recipe shows")
-    seed: int = option(0, min=0, help="seeds torch, the data order and the fixed sample noise")
+    seed: int = option(0, min=0, max=SEED_MAX, help="seeds torch, the data order and the fixed sample noise")
     conditional: bool = option(False, help="condition G and D on the class label: learn p(x|c)")
 
 
@@ -43,8 +52,8 @@ class OptimSection:
 @options_class
 class TrainOptions:
     steps: int = option(1000, min=1, help="generator steps (each follows d_steps critic steps)")
-    batch_size: int = option(64, min=1, help="samples per step per process")
-    d_steps: int = option(1, min=1, help="k of Algorithm 1: critic steps per generator step")
+    batch_size: int = option(64, min=1, max=BATCH_MAX, help="samples per step per process")
+    d_steps: int = option(1, min=1, max=1000, help="k of Algorithm 1: critic steps per generator step")
     ema: float = option(0.0, min=0, max=1, help="decay of an EMA copy of G; 0 turns it off")
     lr_decay: Literal["none", "linear"] = option(
         "none", help="linear: both learning rates fall linearly to 0 at the last step (sharper modes late on)"
@@ -54,26 +63,30 @@ class TrainOptions:
     checkpoint_every: int = option(0, min=0, help="steps between checkpoints; 0 = only at the end")
     device: Literal["auto", "cpu", "cuda", "mps"] = option("auto", help="auto lets accelerate choose")
     mixed_precision: Literal["no", "bf16", "fp16"] = option("no", help="autocast dtype")
-    grad_accum: int = option(1, min=1, help="gradient accumulation steps")
+    grad_accum: int = option(1, min=1, max=1024, help="gradient accumulation steps")
     fast: Literal["auto", "off"] = option(
         "auto", help="auto adds the fast paths measured faster for this device and model (ganzoo/training/fast.py) "
         "on top of the switches below; off uses only those"
     )
     compile: bool = option(False, help="torch.compile G and D")
     channels_last: bool = option(False, help="channels-last memory format for image models")
-    threads: int = option(0, min=0, help="CPU threads for torch; 0 = torch's default")
+    threads: int = option(0, min=0, max=1024, help="CPU threads for torch; 0 = torch's default")
     g_step_batchnorm: Literal["fresh-reals", "reused-reals", "fakes", "eval"] = option(
         "eval", help="what a BatchNorm D sees in G's step: a fresh real batch beside the fakes, the D step's "
         "last real batch beside them, the fakes alone, or the fakes with D in eval mode (ganzoo/training/gstep.py)"
     )
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
+    log_with: tuple[Literal["tensorboard", "wandb", "mlflow", "aim"], ...] = option(
+        (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "
+                 "they write into the run folder"
+    )
 
 
 @options_class
 class EvalOptions:
     every: int = option(0, min=0, help="steps between evaluations during training; 0 = none")
     metrics: tuple[str, ...] = option((), help="metric names (see `ganzoo list metrics`)")
-    samples: int = option(2500, min=1, help="generated samples per evaluation")
+    samples: int = option(2500, min=1, max=1_000_000, help="generated samples per evaluation")
 
 
 @attrs.frozen
@@ -86,6 +99,27 @@ class ComponentChoice:
 
     def as_table(self) -> dict[str, Any]:
         return {"name": self.name, **options_to_dict(self.options)}
+
+
+@options_class
+class RegularizerSchedule:
+    """How a recipe applies one regulariser: its weight, and every how many critic steps (lazily, scaled)."""
+
+    weight: float = option(1.0, min=0, help="multiplies the penalty (gamma of R1/R2, lambda of WGAN-GP)")
+    every: int = option(1, min=1, help="apply every N critic steps, with the weight scaled by N (StyleGAN2)")
+
+
+@attrs.frozen
+class RegularizerChoice:
+    """One ``[[regularizer]]`` entry: the registered name, its schedule and its own validated options."""
+
+    name: str
+    schedule: RegularizerSchedule
+    options: Any
+    kind: str = "regularizer"
+
+    def as_table(self) -> dict[str, Any]:
+        return {"name": self.name, **options_to_dict(self.schedule), **options_to_dict(self.options)}
 
 
 @attrs.frozen
@@ -102,6 +136,8 @@ class Recipe:
     eval: EvalOptions
     data_info: DataInfo
     source: str = ""
+    regularizers: tuple[RegularizerChoice, ...] = ()
+    augment: ComponentChoice | None = None
 
     @property
     def name(self) -> str:
@@ -128,6 +164,8 @@ class Recipe:
             "generator": self.generator.as_table(),
             "discriminator": self.discriminator.as_table(),
             "loss": self.loss.as_table(),
+            **({"regularizer": [r.as_table() for r in self.regularizers]} if self.regularizers else {}),
+            **({"augment": self.augment.as_table()} if self.augment is not None else {}),
             "train": options_to_dict(self.train),
             "optim": options_to_dict(self.optim),
             "eval": options_to_dict(self.eval),

@@ -59,8 +59,8 @@ def choose_fast_paths(
 ) -> FastPaths:
     """The fast paths ``train.fast = mode`` adds for a run on ``device`` ("cpu", "cuda", "mps").
 
-    ``convolutional``: G or D has convolutions; ``has_penalty``: the loss differentiates through D's input
-    gradient (double backward); ``bf16_supported``: the device computes in bf16 natively.
+    ``convolutional``: G or D has convolutions; ``has_penalty``: a regulariser differentiates through D's
+    input gradient (double backward); ``bf16_supported``: the device computes in bf16 natively.
     """
     if mode == "off":
         return FastPaths()
@@ -95,13 +95,12 @@ def apply_fast_paths(train, optim, paths: FastPaths):
     return train, optim
 
 
-def resolve(train, optim, generator, discriminator, loss):
-    """``(train, optim)`` with ``train.fast``'s choice written in, for these models, this loss and this
-    machine: what the trainer runs, what the resolved recipe.toml records."""
+def resolve(train, optim, generator, discriminator, *, has_penalty: bool):
+    """``(train, optim)`` with ``train.fast``'s choice written in, for these models and this machine
+    (``has_penalty``: a regulariser differentiates through D's input gradient): what the trainer runs, what
+    the resolved recipe.toml records."""
     import torch
     from torch import nn
-
-    from ganzoo.components import GANLoss
 
     if train.fast == "off":
         return train, optim
@@ -110,8 +109,7 @@ def resolve(train, optim, generator, discriminator, loss):
     convolutional = any(isinstance(m, nn.modules.conv._ConvNd) for net in (generator, discriminator)
                         for m in net.modules())
     paths = choose_fast_paths(
-        train.fast, device=device, convolutional=convolutional, steps=train.steps,
-        has_penalty=type(loss).penalty is not GANLoss.penalty,
+        train.fast, device=device, convolutional=convolutional, steps=train.steps, has_penalty=has_penalty,
         bf16_supported=cuda and torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
     )
     return apply_fast_paths(train, optim, paths)
