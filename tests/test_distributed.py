@@ -305,7 +305,7 @@ def test_ctrl_c_stops_every_process_at_the_same_step_and_resumes(tmp_path):
     main, other = stopped.ranks
     assert "interrupted at step" in main, stopped.report()
     step = int(main.split("interrupted at step ")[1].split(";")[0])
-    assert "ganzoo: interrupted; checkpoint saved; resume with: ganzoo run --resume run" in main
+    assert f"ganzoo: interrupted at step {step}; checkpoint saved; resume with: ganzoo run --resume run" in main
     assert "interrupted" not in other and "Traceback" not in other, other
     assert files(run_dir / "checkpoints") == {f"step-{step:06d}.safetensors", f"step-{step:06d}.rank0.safetensors",
                                               f"step-{step:06d}.rank1.safetensors"}

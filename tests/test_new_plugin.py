@@ -135,9 +135,9 @@ def test_names_derived_from_the_distribution_name():
 
 
 def test_requirement_bounds_the_release_series():
-    assert ganzoo_requirement("0.1.0") == "ganzoo>=0.1,<0.2"
-    assert ganzoo_requirement("0.12.3.dev1") == "ganzoo>=0.12,<0.13"
-    assert ganzoo_requirement("1.4.2") == "ganzoo>=1.4,<2"
+    assert ganzoo_requirement("0.1.0") == "pyganzoo>=0.1,<0.2"
+    assert ganzoo_requirement("0.12.3.dev1") == "pyganzoo>=0.12,<0.13"
+    assert ganzoo_requirement("1.4.2") == "pyganzoo>=1.4,<2"
     assert ganzoo_requirement() == ganzoo_requirement(__version__)
 
 

@@ -21,6 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              "images: pixel intensities in [0, 1])")
     parser.add_argument("--model-units", action="store_true",
                         help=".npy in the generator's own units instead ([-1, 1], the dataset's scale applied)")
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="enlarge each tile N times (nearest neighbour); default: tiles at least 48 px")
     parser.set_defaults(handler=sample)
 
 MAX_SAMPLES = 1_000_000
@@ -78,6 +80,8 @@ def sample(args: argparse.Namespace) -> int:
         raise GanzooError(f"-n {args.n}: must be between 1 and {MAX_SAMPLES}")
     if not 0 <= args.seed < 2**63:
         raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**63 - 1}")
+    if args.scale is not None and not 1 <= args.scale <= 64:
+        raise GanzooError(f"--scale {args.scale}: must be a whole number from 1 to 64")
 
     import numpy as np
 
@@ -110,6 +114,22 @@ def sample(args: argparse.Namespace) -> int:
         rows = generator.card.num_classes if c is not None and args.label is None else None
         if args.vary is not None:
             rows = max(1, args.n // len(generator.vary(torch_zeros(generator), args.vary)))
-        save_samples(samples, args.out, rows=rows)
+        save_samples(samples, args.out, rows=rows, scale=args.scale, reference=_real_points(generator, samples))
     print(f"wrote {len(samples)} samples to {args.out}")
     return 0
+
+
+def _real_points(generator, samples):
+    """Real points to draw behind a 2-D scatter plot, from the dataset the weights' recipe names (None for
+    images, or when the weights do not say, or the data is not at hand)."""
+    if samples.dim() != 2 or samples.shape[1] != 2:
+        return None
+    from ganzoo.evaluation.context import EvalContext
+
+    context = EvalContext(generator, generator.card, n=4 * len(samples), device="cpu")
+    if context.dataset_name is None:
+        return None
+    try:
+        return context.real("train", 4 * len(samples))[0]
+    except GanzooError:
+        return None

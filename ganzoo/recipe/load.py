@@ -171,6 +171,7 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         if problem:
             raise RecipeError(source, "augment.name", problem)
     _check_needs(found, choices, regularizers, info.num_classes if header.conditional else 0, source)
+    _check_trackers(sections["train"], source)
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
@@ -251,6 +252,16 @@ def _data_info(component: Any, options: Any, source: str) -> Any:
         raise
     except (ValueError, GanzooError) as err:  # a missing image folder, say: name the recipe and its section
         raise RecipeError(source, "data", str(err)) from None
+
+
+def _check_trackers(train: TrainOptions, source: str) -> None:
+    """A tracker named but not installed fails here, before any work, not at the first logged step."""
+    from ganzoo.training.tracking import missing_tracker  # finds modules without importing them (or torch)
+
+    missing = missing_tracker(train.log_with)
+    if missing:
+        index = train.log_with.index(missing[0])
+        raise RecipeError(source, f"train.log_with[{index}]", f"{missing[0]!r} is not installed; {missing[1]}")
 
 
 def _component(found: Any, section: str, table: Any, source: str) -> ComponentChoice:
