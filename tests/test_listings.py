@@ -77,3 +77,13 @@ def test_show_unknown_name_suggests_the_closest(capsys):
     assert main(["show", "dataset", "image-foldr"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did you mean 'image-folder'" in err
+
+
+@pytest.mark.parametrize("columns", [None, "80"], ids=["pipe", "80-columns"])
+def test_plugins_listing_keeps_each_plugin_on_one_line(columns):
+    out = _ganzoo("plugins", columns=columns)
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80
+    for record in registries().plugins:
+        assert f"  {record.name}  ({record.distribution} {record.version})  ok" in lines
+    assert not [line for line in lines if line.startswith("      ") and len(line.split()) == 1]

@@ -138,8 +138,6 @@ def _default(value) -> str:
 
 
 def show_plugins(args: argparse.Namespace) -> int:
-    from rich.markup import escape
-
     from ganzoo.registry import registries
 
     found = registries()
@@ -151,6 +149,7 @@ def show_plugins(args: argparse.Namespace) -> int:
                 row["factory_errors"] = broken.get(row["name"], [])
         render.emit_json(rows)
         return 2 if args.check and (broken or found.failures()) else 0
+<<<<<<< ours
     rows = []
     for record in found.plugins:
         registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in record.registered.items())
@@ -159,12 +158,29 @@ def show_plugins(args: argparse.Namespace) -> int:
         rows.append([record.name, record.distribution, record.version, registered or "-", status])
     render.table("Plugins (entry-point group 'ganzoo')", ["plugin", "distribution", "version", "registered", "status"], rows,
                  whole=("plugin", "distribution", "version"))
+=======
+    render.write_lines(plugin_lines(found.plugins, broken, render.text_width()))
+>>>>>>> theirs
     if not args.check:
         return 0
     failures = [record.error for record in found.failures()] + [line for lines in broken.values() for line in lines]
     for line in failures:
         print(f"ganzoo: error: {line}", file=sys.stderr)
     return 2 if failures else 0
+
+
+def plugin_lines(records, broken: dict[str, list[str]], width: int) -> list[str]:
+    """One line per plugin (name, distribution and version, status), what it registered and any error wrapped
+    beneath: the same layout as ``ganzoo list``, readable at 80 columns and through a pipe."""
+    lines = ["Plugins (entry-point group 'ganzoo'):"]
+    for record in records:
+        problems = [record.error] if record.error else broken.get(record.name, [])
+        lines.append(f"  {record.name}  ({record.distribution} {record.version})  {'FAILED' if problems else 'ok'}")
+        for kind, names in record.registered.items():
+            lines += render.wrap(f"{kind}: {', '.join(names)}", width, "      ")
+        for problem in problems:
+            lines += render.wrap(f"failed: {problem}", width, "      ")
+    return lines
 
 
 def check_factories(found) -> dict[str, list[str]]:
