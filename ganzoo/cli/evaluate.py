@@ -119,6 +119,20 @@ def show_table(report: dict[str, Any], description: str) -> None:
     rows = [[metric, figure, _format(value)] for metric, figures in report["metrics"].items()
             for figure, value in figures.items()]
     render.table("Quality", ["metric", "figure", "value"], rows)
+    for line in worst_classes(report["metrics"]):
+        render.console().print(escape(line))
+
+
+def worst_classes(metrics: dict[str, dict[str, float | None]]) -> list[str]:
+    """``worst class by intra-class diversity: 3`` for each ``*worst_class`` figure: a per-class metric
+    names the class that an average would hide."""
+    lines = []
+    for metric, figures in metrics.items():
+        for figure, value in figures.items():
+            if figure.endswith("worst_class") and value is not None:
+                what = figure.removesuffix("worst_class").rstrip("_")
+                lines.append(f"worst class by {metric}{' ' + what if what else ''}: {int(value)}")
+    return lines
 
 
 def _finite(value: float) -> float | None:
