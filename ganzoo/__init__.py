@@ -22,6 +22,7 @@ _LAZY = {
     "build_loss": "ganzoo.api",
     "build_dataset": "ganzoo.api",
     "load_generator": "ganzoo.weights",
+    "guided_generator": "ganzoo.guided",
     "save_weights": "ganzoo.weights",
     "Trainer": "ganzoo.training.trainer",
     "run_recipe": "ganzoo.api",

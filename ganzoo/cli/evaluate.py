@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="METRIC.OPTION=VALUE",
                         help="a metric option, e.g. --set inception.weights=/data/inception_v3.pth (repeatable)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: auto")
+    parser.add_argument("--guide", choices=["drs", "mh"],
+                        help="evaluate D-guided samples (rejection sampling or Metropolis-Hastings with the run's "
+                             "discriminator) instead of plain ones")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=evaluate)
 
@@ -83,6 +86,10 @@ def evaluate(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         context = EvalContext.from_weights(args.weights, n=args.n, seed=args.seed, device=args.device)
+        if args.guide:
+            from ganzoo.guided import guided_generator
+
+            context.generator = guided_generator(args.weights, args.guide, seed=args.seed, device=context.device)
         names = list(dict.fromkeys(args.metrics)) if args.metrics else default_metrics(context, options)
         if not names:
             raise GanzooError(
@@ -97,6 +104,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "dataset": context.dataset_name,
         "conditional": context.conditional,
         "step": context.card.step,
+        "guide": args.guide,
         "n": args.n,
         "seed": args.seed,
         "metrics": {name: {k: _finite(v) for k, v in figures.items()} for name, figures in results.items()},
@@ -115,7 +123,9 @@ def show_table(report: dict[str, Any], description: str) -> None:
     step = f", step {report['step']}" if report.get("step") is not None else ""
     from rich.markup import escape
 
-    render.console().print(escape(f"{report['weights']}: {description}{step}; n={report['n']}, seed={report['seed']}"))
+    guide = f", guided by D ({report['guide']})" if report.get("guide") else ""
+    render.console().print(escape(f"{report['weights']}: {description}{step}{guide}; n={report['n']}, "
+                                  f"seed={report['seed']}"))
     rows = [[metric, figure, _format(value)] for metric, figures in report["metrics"].items()
             for figure, value in figures.items()]
     render.table("Quality", ["metric", "figure", "value"], rows)

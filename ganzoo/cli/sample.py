@@ -15,6 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--class", dest="label", type=int, metavar="C", help="class to draw (conditional models)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png grid or .npy raw samples")
+    parser.add_argument("--guide", choices=["drs", "mh"],
+                        help="filter by the run's discriminator: drs = rejection sampling (Azadi et al. 2019), "
+                             "mh = Metropolis-Hastings (Turner et al. 2019); needs discriminator.safetensors")
     parser.set_defaults(handler=sample)
 
 
@@ -52,7 +55,12 @@ def sample(args: argparse.Namespace) -> int:
     from ganzoo.training.artifacts import save_samples
     from ganzoo.weights import load_generator
 
-    generator = load_generator(args.weights)
+    if args.guide:
+        from ganzoo.guided import guided_generator
+
+        generator = guided_generator(args.weights, args.guide, seed=args.seed)
+    else:
+        generator = load_generator(args.weights)
     samples, c = draw(generator, args.n, args.label, args.seed)
     if suffix == ".npy":
         def write_npy(tmp: Path) -> None:
