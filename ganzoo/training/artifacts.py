@@ -68,11 +68,14 @@ class MetricsLog:
 
 def save_curves(rows: Iterable[dict[str, Any]], path: Path) -> Path | None:
     """Losses and D's outputs over steps: their drift toward 1/2 is what users watch."""
-    rows = [row for row in rows if "d_loss" in row]
+    from ganzoo.evaluation.plot import draw_evaluation, quality_series
+
+    every = list(rows)
+    rows = [row for row in every if "d_loss" in row]
     if not rows:
         return None
     steps = [row["step"] for row in rows]
-    figure, axes = _figure(2)
+    figure, axes = _figure(3 if quality_series(every) else 2)
     for key, label in (("d_loss", "D loss"), ("g_loss", "G loss"), ("penalty", "penalty")):
         if key in rows[0]:
             axes[0].plot(steps, [row[key] for row in rows], label=label)
@@ -82,9 +85,11 @@ def save_curves(rows: Iterable[dict[str, Any]], path: Path) -> Path | None:
         axes[1].axhline(0.5, color="grey", linestyle=":", linewidth=1)
     axes[0].set_title("losses")
     axes[1].set_title("D outputs (" + str(rows[0].get("d_output", "")) + ")")
-    for ax in axes:
+    for ax in axes[:2]:
         ax.set_xlabel("step")
         ax.legend()
+    if len(axes) > 2 and not draw_evaluation(axes[2], every):
+        axes[2].axis("off")
     return _save_figure(figure, path)
 
 

@@ -23,6 +23,9 @@ from ganzoo_metrics.support import by_class, closest_pair, duplicate_rate, match
 class Duplicates(ClassifierMetric):
     """Applies to any generator of labelled images."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"rate_max": "lower", "rate": "lower"}
+
     name = "duplicates"
 
     def applies_to(self, context: Any) -> bool:

@@ -29,6 +29,9 @@ from ganzoo_metrics.support import by_class, matched, mean_pair_distance
 class IntraClass(ClassifierMetric):
     """Applies to conditional generators of labelled images."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"ifid": "lower", "ifid_worst_ratio": "lower", "diversity_min": "higher", "diversity_mean": "higher"}
+
     name = "intra-class"
 
     def applies_to(self, context: Any) -> bool:
