@@ -31,3 +31,17 @@ def test_the_real_half_of_a_batch_does_not_see_the_fake_half():
 def test_without_the_option_the_layout_is_unchanged():
     d = ganzoo.build_discriminator("dcgan", shape=(1, 16, 16), width=8)
     assert not any("minibatch_std" in key for key in d.state_dict()) and d.head.in_channels == 16
+
+
+def test_the_mlp_discriminator_takes_the_option_and_keeps_its_keys():
+    from ganzoo_mlp.models import minibatch_std
+
+    h = torch.randn(6, 5)
+    h[3:] = h[3]
+    out = minibatch_std(h, 3)
+    assert out.shape == (6, 6) and float(out[3:, 5].max()) < 1e-3 < float(out[:3, 5].min())
+    plain = ganzoo.build_discriminator("mlp", shape=(2,), hidden_dims=[8, 8])
+    with_std = ganzoo.build_discriminator("mlp", shape=(2,), hidden_dims=[8, 8], minibatch_std=4)
+    assert plain.state_dict().keys() == with_std.state_dict().keys()
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    assert torch.allclose(with_std(torch.cat([real, fake]))[:8], with_std(torch.cat([real, fake * 5]))[:8])
