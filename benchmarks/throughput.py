@@ -198,7 +198,7 @@ def instrument(trainer: Any) -> Clock:
     if trainer.ema is not None:
         trainer.ema.update_parameters = clock.wrap("EMA", trainer.ema.update_parameters)
     trainer._log = clock.wrap("logging", trainer._log)
-    trainer._fold = clock.wrap("logging", trainer._fold)
+    trainer.figures.fold = clock.wrap("logging", trainer.figures.fold)
     trainer.discriminator_step = clock.in_phase("critic steps", trainer.discriminator_step)
     trainer.generator_step = clock.in_phase("generator step", trainer.generator_step)
     trainer.train_step = clock.wrap("other", trainer.train_step)  # the step's own Python: what no part claims

@@ -26,6 +26,7 @@ _LAZY = {
     "save_weights": "ganzoo.weights",
     "Trainer": "ganzoo.training.trainer",
     "run_recipe": "ganzoo.api",
+    "sample": "ganzoo.api",
     "load_recipe": "ganzoo.recipe",
     "registries": "ganzoo.registry",
 }

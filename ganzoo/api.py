@@ -20,6 +20,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.options import options_to_dict
 from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
 from ganzoo.registry import registries
+from ganzoo.run_folder import RunFolder
 
 
 def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:
@@ -48,18 +49,47 @@ def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
     return _build("dataset", name, options, split=split)
 
 
+def sample(
+    weights: str | Path, n: int = 64, *, label: int | None = None, seed: int = 0, model_units: bool = False
+) -> tuple[Any, Any]:
+    """``n`` seeded samples ``(x, c)`` from a weights file or run folder, in the data's own units (a ring8
+    run's points on the unit circle, images as intensities in [0, 1]) unless ``model_units`` (the
+    generator's [-1, 1], the dataset's scale applied). ``label`` picks one class of a conditional model;
+    without it the classes come in turn. The transform is the one the weights file records."""
+    import torch
+
+    from ganzoo.evaluation.sampling import generate
+    from ganzoo.weights import load_generator
+
+    generator = load_generator(weights)
+    card = generator.card
+    if label is not None and not 0 <= label < card.num_classes:
+        raise GanzooError(f"label {label}: allowed: 0..{card.num_classes - 1}" if card.num_classes
+                          else f"label {label}: the generator is unconditional")
+    labels = None if label is None else torch.full((n,), label, dtype=torch.long)
+    x, c = generate(generator, n, seed=seed, labels=labels, latent_dim=card.latent_dim,
+                    num_classes=card.num_classes)
+    if not torch.isfinite(x).all():
+        raise GanzooError(f"{weights}: the generator gives non-finite samples (nan or inf): the run diverged")
+    return (x if model_units else card.to_data_units(x)), c
+
+
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>``: a fresh folder per run, sorted by time."""
+    from ganzoo.recipe.load import RUN_NAME, run_name_from_stem
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = root / f"{recipe.name}-{stamp}"
+    # validated recipes name one path component; a Recipe built by hand is made safe the same way
+    name = recipe.name if RUN_NAME.fullmatch(recipe.name) else run_name_from_stem(recipe.name)
+    path = root / f"{name}-{stamp}"
     suffix = 1
     while path.exists():
         suffix += 1
-        path = root / f"{recipe.name}-{stamp}-{suffix}"
+        path = root / f"{name}-{stamp}-{suffix}"
     return path
 
 
-def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) -> Any:
+def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bool = False) -> Any:
     """Everything a recipe names, built and handed to a :class:`~ganzoo.training.trainer.Trainer`."""
     import torch
 
@@ -79,7 +109,7 @@ def build_trainer(recipe: Recipe, run_dir: Path | None, *, quiet: bool = False) 
         cards[role] = ModelCard(
             role=role, component=choice.name, plugin=component.plugin, options=options_to_dict(choice.options),
             shape=shape, num_classes=classes, latent_dim=getattr(modules[role], "latent_dim", None),
-            recipe=recipe.to_dict(),
+            recipe=recipe.to_dict(), units=recipe.data_info.units,
         )
     loss_component = found.component("loss", recipe.loss.name)
     loss = loss_component.load_factory()(recipe.loss.options)
@@ -121,23 +151,28 @@ def run_recipe(
         parsed = recipe_from_dict(apply_overrides(dict(recipe), overrides, "<recipe>"))
     else:
         parsed = load_recipe(recipe, overrides)
-    run_dir = Path(resume) if resume is not None else Path(out) if out is not None else default_run_dir(parsed)
-    if resume is None and any((run_dir / name).exists() for name in ("recipe.toml", "metrics.jsonl", "checkpoints")):
-        # a second run there would append to the first one's metrics and resume from its checkpoints
-        raise GanzooError(f"{run_dir} already holds a run: continue it with --resume {run_dir} (resume= in Python), "
-                          "or choose another --out")
-    trainer = build_trainer(parsed, run_dir, quiet=quiet)
-    if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main one's,
-        # and only once every process has made the check above is anything written into it
-        from ganzoo.training.distributed import agree_on_path
+    folder = RunFolder(resume if resume is not None else out if out is not None else default_run_dir(parsed))
+    from ganzoo import run_lock
+    from ganzoo.training.distributed import launched_rank
 
-        trainer.accelerator.wait_for_everyone()
-        run_dir = trainer.run_dir = agree_on_path(run_dir, trainer.accelerator)
-    if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
-        trainer.resume(run_dir)
-        trainer.progress.message(f"resumed {run_dir} at step {trainer.step}")
-    if trainer.accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(run_dir / "recipe.toml", tomli_w.dumps(parsed.to_dict()))
-    figures = trainer.fit()
-    return RunResult(run_dir=run_dir, step=trainer.step, figures=figures)
+    # checked and locked before anything is built: a second run with the same folder gets one line naming
+    # the first one's pid, and a folder that cannot be written fails before any work
+    with run_lock.using(folder, resume=resume is not None, main_process=launched_rank() == 0):
+        try:
+            trainer = build_trainer(parsed, folder, quiet=quiet)
+            if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main
+                # one's, and only once every process has made the checks above is anything written into it
+                from ganzoo.training.distributed import agree_on_path
+
+                trainer.accelerator.wait_for_everyone()
+                folder = trainer.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
+            if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
+                trainer.resume(folder.path)
+                trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")
+            if trainer.accelerator.is_main_process:
+                folder.path.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(folder.recipe, tomli_w.dumps(parsed.to_dict()))
+            figures = trainer.fit()
+        except OSError as err:  # disk full, a folder made read-only under us: one line, the folder resumable
+            raise run_lock.write_failed(folder, err) from None
+    return RunResult(run_dir=folder.path, step=trainer.step, figures=figures)

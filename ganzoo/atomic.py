@@ -6,6 +6,7 @@ A run interrupted at any moment leaves either the old file or the new one, never
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -40,10 +41,32 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_atomic(path: str | Path, writer: Callable[[Path], object]) -> Path:
-    """Call ``writer(tmp_path)`` and move the result into place."""
-    with atomic_path(path) as tmp:
-        writer(tmp)
+    """Call ``writer(tmp_path)`` and move the result into place.
+
+    A write that fails for want of space or permission raises ``OSError`` (with ``errno`` and the file's
+    name), whatever library did the writing: safetensors reports a full disk as its own error type."""
+    try:
+        with atomic_path(path) as tmp:
+            writer(tmp)
+    except OSError as err:
+        if not err.filename:
+            err.filename = str(path)
+        raise
+    except Exception as err:
+        code = _os_error_code(err)
+        if code is None:
+            raise
+        raise OSError(code, os.strerror(code), str(path)) from err
     return Path(path)
+
+
+def _os_error_code(err: Exception) -> int | None:
+    """The errno inside a library's error text (safetensors: ``Os { code: 28, kind: StorageFull ... }``)."""
+    text = str(err)
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG, errno.EIO):
+        if f"code: {code}," in text or f"os error {code})" in text:
+            return code
+    return None
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

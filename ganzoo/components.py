@@ -23,7 +23,13 @@ Factory signatures, by kind (``options`` is an instance of the component's optio
   :class:`ganzoo.evaluation.EvalContext`. See ``register_metrics`` in :mod:`ganzoo.hookspecs`.
 
 Datasets also give ``info(options) -> DataInfo`` at registration, which must be cheap (no loading, no torch),
-so that a recipe pairing a conditional model with unlabelled data fails at validation.
+so that a recipe pairing a conditional model with unlabelled data fails at validation; and optionally
+``check_data(options)``, as cheap, raising ``ValueError`` when the files are not there (``ganzoo validate``
+then says so before any work starts).
+
+Any component may pass ``check_recipe(options, context)``, raising ``ValueError`` with one line when its
+options do not fit the rest of the recipe (``context`` is a :class:`RecipeContext`: the data, the train
+section, conditioning): a PacGAN ``pack`` that must divide ``train.batch_size`` is such a rule.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from ganzoo.errors import ComponentError, GanzooError
 from ganzoo.options import options_class, parse_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,10 +66,30 @@ class DataInfo:
 
     shape: tuple[int, ...] = attrs.field(converter=tuple)
     num_classes: int = 0
+    #: how to undo the dataset's own transform: data units = model units * data_scale + data_offset
+    #: (a ring scaled by 0.8 into tanh's range has data_scale 1.25; images in [-1, 1] shown in [0, 1] have
+    #: 0.5 and 0.5). Recorded in each weights file, so samples can be given back in the data's own units.
+    #: Left out of equality: two datasets of one shape and class count pair with the same models.
+    data_scale: float = attrs.field(default=1.0, eq=False)
+    data_offset: float = attrs.field(default=0.0, eq=False)
 
     @property
     def kind(self) -> str:
         return "flat" if len(self.shape) == 1 else "image"
+
+    @property
+    def units(self) -> dict[str, float]:
+        """The transform to the data's units, as stored in a weights file's metadata."""
+        return {"scale": float(self.data_scale), "offset": float(self.data_offset)}
+
+
+@attrs.frozen
+class RecipeContext:
+    """What ``check_recipe`` holds a component's options against: the rest of the recipe, validated."""
+
+    data: DataInfo
+    train: Any  # ganzoo.recipe.schema.TrainOptions: batch_size, steps, d_steps...
+    conditional: bool
 
 
 @attrs.frozen
@@ -80,16 +107,47 @@ class Component:
     check: Callable[[Any, DataInfo], None] | None = None
     info: Callable[[Any], DataInfo] | None = None
     override: bool = False
+    check_recipe: Callable[[Any, RecipeContext], None] | None = None
+    check_data: Callable[[Any], None] | None = None
+
+    @property
+    def label(self) -> str:
+        """``generator 'mlp' of plugin 'mlp'``: who to blame in a message."""
+        return f"{self.kind} {self.name!r} of plugin {self.plugin!r}"
 
     def load_factory(self) -> Callable[..., Any]:
-        """The factory itself, importing ``"module:attr"`` on first use."""
+        """The factory itself, importing ``"module:attr"`` on first use; a :class:`ComponentError` naming the
+        component, its plugin and what is missing when the string points nowhere."""
         if callable(self.factory):
             return self.factory
-        module, _, attr = self.factory.partition(":")
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
+        module, sep, attr = self.factory.partition(":")
+        if not sep or not module or not attr:
+            raise ComponentError(f"{self.label}: factory {self.factory!r} is not 'module:attribute'")
+        try:
+            obj: Any = importlib.import_module(module)
+        except Exception as err:  # ImportError, or whatever the module raised while importing
+            raise ComponentError(
+                f"{self.label}: factory {self.factory!r}: module {module!r} cannot be imported "
+                f"({type(err).__name__}: {err})"
+            ) from None
+        for depth, part in enumerate(attr.split(".")):
+            if not hasattr(obj, part):
+                owner = ".".join([module, *attr.split(".")[:depth]])
+                raise ComponentError(f"{self.label}: factory {self.factory!r}: {owner!r} has no attribute {part!r}")
             obj = getattr(obj, part)
+        if not callable(obj):
+            raise ComponentError(f"{self.label}: factory {self.factory!r} is a {type(obj).__name__}, not callable")
         return obj
+
+    def call_plugin(self, what: str, function: Callable[..., Any], *args: Any) -> Any:
+        """Call one of the plugin's own functions (``info``, a check): ``ValueError`` and ganzoo's errors pass
+        through; anything else is the plugin's bug, reported in one line naming it."""
+        try:
+            return function(*args)
+        except (ValueError, GanzooError):
+            raise
+        except Exception as err:
+            raise ComponentError(f"{self.label}: its {what} raised {type(err).__name__}: {err}") from None
 
     def parse(self, table: Mapping[str, Any] | None, *, source: str = "", path: str = "") -> Any:
         """Validate a table of options (a recipe section less its ``name``) into the options class."""
@@ -98,8 +156,11 @@ class Component:
     def data_info(self, options: Any) -> DataInfo:
         """Shape and classes of a dataset component for these options, without loading anything."""
         if self.info is None:
-            raise TypeError(f"{self.kind} {self.name!r} has no data info")
-        return self.info(options)
+            raise ComponentError(f"{self.label}: registered without info=, so its data's shape is unknown")
+        info = self.call_plugin("info", self.info, options)
+        if not isinstance(info, DataInfo):
+            raise ComponentError(f"{self.label}: its info returned {type(info).__name__}, not a ganzoo.DataInfo")
+        return info
 
     def validate_for(self, options: Any, data: DataInfo, conditional: bool) -> str | None:
         """Why this model cannot take this data (or conditioning), or None when it can."""
@@ -112,9 +173,29 @@ class Component:
             return f"{self.name!r} cannot be conditioned on a class label"
         if self.check is not None:
             try:
-                self.check(options, data)
+                self.call_plugin("check", self.check, options, data)
             except ValueError as err:
                 return str(err)
+        return None
+
+    def problem_with_recipe(self, options: Any, context: RecipeContext) -> str | None:
+        """Why these options do not fit the rest of the recipe (``check_recipe``), or None."""
+        if self.check_recipe is None:
+            return None
+        try:
+            self.call_plugin("check_recipe", self.check_recipe, options, context)
+        except ValueError as err:
+            return str(err)
+        return None
+
+    def problem_with_data(self, options: Any) -> str | None:
+        """Why the data these options name is not there (``check_data``), or None."""
+        if self.check_data is None:
+            return None
+        try:
+            self.call_plugin("check_data", self.check_data, options)
+        except (ValueError, GanzooError) as err:
+            return str(err)
         return None
 
 

@@ -34,12 +34,21 @@ class DuplicateComponentError(GanzooError):
     """Two plugins registered the same name without saying that one overrides the other."""
 
 
+class ComponentError(GanzooError):
+    """A plugin's component cannot be used as registered: a factory string naming a missing module or
+    attribute, an ``info`` that raised. The message names the component, its plugin and what is wrong."""
+
+
 class PluginLoadError(GanzooError):
     """A plugin failed to load while ``GANZOO_STRICT_PLUGINS=1`` asked for strictness."""
 
 
 class WeightsError(GanzooError):
     """A weights file that cannot be read, or does not fit what was asked of it."""
+
+
+class RunFolderError(GanzooError):
+    """A run folder that cannot be used: not a folder, read-only, full, or held by another run."""
 
 
 class TrainingError(GanzooError):

@@ -8,6 +8,8 @@ value and what is allowed. Nothing here imports torch: ``ganzoo validate`` stays
 
 from __future__ import annotations
 
+import difflib
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -21,6 +23,10 @@ T = TypeVar("T")
 
 _META = "ganzoo"
 
+#: No integer option may exceed what torch's int64 holds (sizes, steps, counts): beyond it a build overflows
+#: ("Storage size calculation overflowed") or a loop never ends. Options that need less say ``max=``.
+INT64_MAX = 2**63 - 1
+
 
 def option(
     default: Any = attrs.NOTHING,
@@ -30,11 +36,23 @@ def option(
     max: float | None = None,
     choices: typing.Sequence[Any] | None = None,
     exclusive_min: bool = False,
+    nonfinite: bool = False,
+    local: bool = False,
 ) -> Any:
-    """An attrs field with the range and choices that :func:`parse_options` enforces."""
+    """An attrs field with the range and choices that :func:`parse_options` enforces.
+
+    Numbers must be finite (``nan`` and ``inf`` are rejected) unless ``nonfinite=True``. ``local=True`` marks
+    a machine-local option (a data folder, a network switch): it belongs to the user running the command and
+    is never taken from a weights file someone else wrote (see :func:`drop_local_options`).
+    """
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple (immutable) as an option's default")
-    meta = {_META: {"help": help, "min": min, "max": max, "choices": choices, "exclusive_min": exclusive_min}}
+    meta = {
+        _META: {
+            "help": help, "min": min, "max": max, "choices": choices, "exclusive_min": exclusive_min,
+            "nonfinite": nonfinite, "local": local,
+        }
+    }
     return attrs.field(default=default, metadata=meta, kw_only=True)
 
 
@@ -50,13 +68,18 @@ def parse_options(cls: type[T], table: Mapping[str, Any] | None, *, source: str 
 
     ``path`` is the dotted name of the table (``generator``) so messages read ``generator.latent_dim``.
     """
-    table = dict(table or {})
+    if table is None:
+        table = {}
+    if not isinstance(table, Mapping):  # `train = 3`, `train = [1, 2]`, `train = false`: never the defaults
+        raise RecipeError(source, path, f"got {_short(table)}; expected a table ([{path or 'section'}] key = value)")
+    table = dict(table)
     fields = attrs.fields_dict(cls)
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(table) - set(fields))
+    unknown = sorted(set(table) - set(fields), key=str)
     if unknown:
         allowed = ", ".join(fields) or "(none)"
-        raise RecipeError(source, _join(path, unknown[0]), f"unknown key; allowed keys: {allowed}")
+        name = str(unknown[0])
+        raise RecipeError(source, _join(path, name), f"unknown key{did_you_mean(name, fields)}; allowed keys: {allowed}")
     values = {}
     for name, field in fields.items():
         where = _join(path, name)
@@ -72,8 +95,50 @@ def check_value(annotation: Any, value: Any, field: attrs.Attribute | None, *, s
     """Return ``value`` converted to ``annotation`` (lists become tuples, ints floats) or raise RecipeError."""
     converted = _convert(annotation, value, source=source, path=path)
     meta = (field.metadata.get(_META) if field is not None else None) or {}
+    if not meta.get("nonfinite"):
+        _check_finite(converted, source=source, path=path)
+    if meta.get("max") is None:
+        _check_int64(converted, source=source, path=path)
     _check_range(meta, converted, source=source, path=path)
     return converted
+
+
+def check_defaults(cls: type) -> None:
+    """Hold an options class's defaults to its own rules (a plugin's ``option(0, min=1)``), so a component
+    never receives a value that ``--set`` would have refused; raises RecipeError naming the field."""
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        raise TypeError(f"options={cls!r} is not an options class (decorate it with @ganzoo.options_class)")
+    hints = typing.get_type_hints(cls)
+    for field in attrs.fields(cls):
+        if field.default is attrs.NOTHING or isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            continue
+        default = field.default
+        if attrs.has(type(default)):
+            default = options_to_dict(default)
+        check_value(hints[field.name], default, field, source=f"options class {cls.__name__}",
+                    path=f"{field.name} (default)")
+
+
+def local_fields(cls: type) -> set[str]:
+    """Names of the options marked ``local=True`` (paths, downloads) in an options class."""
+    return {f.name for f in attrs.fields(cls) if (f.metadata.get(_META) or {}).get("local")}
+
+
+def drop_local_options(cls: type, table: Mapping[str, Any]) -> dict[str, Any]:
+    """``table`` less the machine-local options: what may be taken from a file someone else wrote."""
+    local = local_fields(cls)
+    return {key: value for key, value in table.items() if key not in local}
+
+
+def did_you_mean(name: str, candidates: typing.Iterable[str]) -> str:
+    """``"; did you mean 'steps'?"`` when a close candidate exists (difflib), else ``""``."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe_options(cls: type) -> list[dict[str, Any]]:
@@ -143,7 +208,30 @@ def type_name(annotation: Any) -> str:
 
 
 def _fail(annotation: Any, value: Any, source: str, path: str) -> typing.NoReturn:
-    raise RecipeError(source, path, f"got {value!r}; expected {type_name(annotation)}")
+    raise RecipeError(source, path, f"got {_short(value)}; expected {type_name(annotation)}")
+
+
+def _walk_numbers(value: Any, path: str) -> typing.Iterator[tuple[str, Any]]:
+    if isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            yield from _walk_numbers(item, f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _walk_numbers(item, f"{path}.{key}")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, value
+
+
+def _check_finite(value: Any, *, source: str, path: str) -> None:
+    for where, number in _walk_numbers(value, path):
+        if isinstance(number, float) and not math.isfinite(number):
+            raise RecipeError(source, where, f"got {number!r}; expected a finite number (nan and inf are not allowed)")
+
+
+def _check_int64(value: Any, *, source: str, path: str) -> None:
+    for where, number in _walk_numbers(value, path):
+        if isinstance(number, int) and abs(number) > INT64_MAX:
+            raise RecipeError(source, where, f"got {number}; must be <= {INT64_MAX} (and >= -{INT64_MAX})")
 
 
 def _convert(annotation: Any, value: Any, *, source: str, path: str) -> Any:
@@ -203,7 +291,7 @@ def _check_range(meta: Mapping[str, Any], value: Any, *, source: str, path: str)
     choices = meta.get("choices")
     if choices is not None and value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
-        raise RecipeError(source, path, f"got {value!r}; allowed: {allowed}")
+        raise RecipeError(source, path, f"got {_short(value)}; allowed: {allowed}")
     items = value if isinstance(value, tuple) else (value,)
     lo, hi = meta.get("min"), meta.get("max")
     for item in items:
@@ -211,6 +299,11 @@ def _check_range(meta: Mapping[str, Any], value: Any, *, source: str, path: str)
             continue
         if lo is not None and (item < lo or (meta.get("exclusive_min") and item == lo)):
             op = ">" if meta.get("exclusive_min") else ">="
-            raise RecipeError(source, path, f"got {value!r}; must be {op} {lo:g}")
+            raise RecipeError(source, path, f"got {_short(value)}; must be {op} {_bound(lo)}")
         if hi is not None and item > hi:
-            raise RecipeError(source, path, f"got {value!r}; must be <= {hi:g}")
+            raise RecipeError(source, path, f"got {_short(value)}; must be <= {_bound(hi)}")
+
+
+def _bound(number: float) -> str:
+    """A bound as people read it: ``65536``, ``0.9`` (``:g`` would print ``6.5536e+04``)."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"

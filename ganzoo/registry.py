@@ -15,7 +15,8 @@ import pluggy
 
 from ganzoo import plugins as plugin_loading
 from ganzoo.components import KINDS, Component, Kind
-from ganzoo.errors import DuplicateComponentError, PluginLoadError, UnknownComponentError
+from ganzoo.errors import DuplicateComponentError, PluginLoadError, RecipeError, UnknownComponentError
+from ganzoo.options import check_defaults
 
 HOOKS: dict[Kind, str] = {
     "generator": "register_generators",
@@ -63,10 +64,12 @@ class Registry:
         old = self._items.get(component.name)
         if old is not None and old.override == component.override:
             first, second = owners[old.plugin], owners[component.plugin]
+            # suggest blocking the newcomer, never a built-in plugin (which would drop all its components)
+            newcomer = second if _builtin(first) or not _builtin(second) else first
             raise DuplicateComponentError(
                 f"{self.kind} {component.name!r} is registered by two plugins: {_who(first)} and {_who(second)}; "
-                f"uninstall or block one (GANZOO_DISABLE_PLUGINS={second.name}), "
-                "or register with override=True to replace on purpose"
+                f"rename it in {newcomer.name!r}, or block that plugin (GANZOO_DISABLE_PLUGINS={newcomer.name}), "
+                f"or have {newcomer.name!r} register it with override=True to replace the other on purpose"
             )
         if old is None or component.override:
             self._items[component.name] = component
@@ -74,6 +77,29 @@ class Registry:
 
 def _who(record: plugin_loading.PluginRecord) -> str:
     return f"{record.name!r} ({record.distribution} {record.version})"
+
+
+def _builtin(record: plugin_loading.PluginRecord) -> bool:
+    return record.distribution == "ganzoo" and record.source == "entry point"
+
+
+def check_registration(kind: Kind, name: Any, factory: Any, support: dict[str, Any]) -> None:
+    """A plugin's registration, held to the contract before anything uses it (the plugin is then reported
+    as failed with the reason, rather than failing later with a traceback)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"register({name!r}, ...): a {kind}'s name must be a non-empty string")
+    if not callable(factory) and not (isinstance(factory, str) and factory.count(":") == 1 and all(factory.split(":"))):
+        raise ValueError(f"{kind} {name!r}: factory {factory!r} is neither callable nor 'module:attribute'")
+    if kind == "dataset" and not callable(support.get("info")):
+        raise ValueError(
+            f"dataset {name!r} is registered without info= (a function options -> ganzoo.DataInfo, required "
+            "so recipes are checked without loading data)"
+        )
+    if "options" in support:
+        try:
+            check_defaults(support["options"])
+        except RecipeError as err:
+            raise ValueError(f"{kind} {name!r}: {err}") from None
 
 
 @attrs.define
@@ -174,6 +200,7 @@ def _collect(manager: pluggy.PluginManager, plugin: Any, plugin_name: str) -> li
                 continue
 
             def register(name: str, factory: Any, *, description: str, _kind: Kind = kind, **support: Any) -> None:
+                check_registration(_kind, name, factory, support)
                 if "data_kinds" in support:
                     support["data_kinds"] = tuple(support["data_kinds"])
                 found.append(

@@ -3,25 +3,58 @@
 A generator file carries the component name and plugin, its constructor options, the data's shape and
 classes, the recipe and the ganzoo version (``ganzoo.*`` keys, JSON strings), so
 ``ganzoo sample model.safetensors --class 3`` works with nothing else at hand. Loading never unpickles.
+
+A weights file may come from anyone, so its metadata is validated like a recipe (one line naming the key),
+its tensors must be finite, and it never decides anything on the reader's machine: the component is looked
+up among the installed plugins by name (nothing is imported because a file says so), and the embedded recipe
+is information only (``ganzoo eval`` takes data locations from the user, never from the file). Files are
+written deterministically (sorted metadata, canonical header), so identical runs give identical bytes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import nn
 
 from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
-from ganzoo.errors import GanzooError, WeightsError
+from ganzoo.errors import GanzooError, RecipeError, WeightsError
+from ganzoo.options import option, options_class, parse_options
+from ganzoo.run_folder import weights_file
 
 PREFIX = "ganzoo."
+MAX_SAMPLE_VALUES = 1 << 26  # one sample of at most 64 Mi values (3 x 4096 x 4096 is 48 Mi)
+
+
+@options_class
+class _Units:
+    scale: float = option(help="data units per model unit")
+    offset: float = option(0.0)
+
+
+@options_class
+class _CardSchema:
+    """What each ``ganzoo.*`` metadata key may hold (the JSON value); checked before anything is built."""
+
+    role: Literal["generator", "generator-ema", "discriminator"] = option()
+    component: str | None = option(None)
+    plugin: str | None = option(None)
+    options: dict = option(help="the component's options")  # type: ignore[type-arg]
+    shape: tuple[int, ...] = option(min=1, max=MAX_SAMPLE_VALUES)
+    num_classes: int = option(min=0, max=1_000_000)
+    latent_dim: int | None = option(None, min=1, max=1 << 20)
+    step: int | None = option(None, min=0)
+    recipe: dict | None = option(None)  # type: ignore[type-arg]
+    version: str = option("?")
+    units: _Units | None = option(None)
 
 
 @attrs.frozen
@@ -38,11 +71,13 @@ class ModelCard:
     step: int | None = None
     recipe: dict[str, Any] | None = None
     version: str = __version__
+    #: data units = model units * scale + offset (:attr:`ganzoo.DataInfo.units`); None: not recorded
+    units: dict[str, float] | None = None
 
     def to_metadata(self) -> dict[str, str]:
         data = attrs.asdict(self)
         data["shape"] = list(self.shape)
-        return {PREFIX + key: json.dumps(value) for key, value in data.items()}
+        return {PREFIX + key: _stable_json(value) for key, value in sorted(data.items())}
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, str], source: str) -> ModelCard:
@@ -52,20 +87,87 @@ class ModelCard:
             name = key.removeprefix(PREFIX)
             if key.startswith(PREFIX) and name in fields:
                 try:
-                    data[name] = json.loads(text)
-                except json.JSONDecodeError:
+                    data[name] = json.loads(text, parse_constant=_no_constant)
+                except (json.JSONDecodeError, ValueError, RecursionError):
                     raise WeightsError(f"{source}: metadata {key} is not valid JSON") from None
         missing = [name for name in ("role", "component", "options", "shape", "num_classes") if name not in data]
         if missing:
             raise WeightsError(f"{source}: not a ganzoo weights file (metadata lacks {PREFIX}{missing[0]})")
-        data["shape"] = tuple(data["shape"])
-        return cls(**data)
+        checked = _check_card(data, source)
+        return cls(**checked)
+
+    def to_data_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Samples in model units (the generator's output) as the data's own units (identity if unrecorded)."""
+        if not self.units:
+            return x
+        return x * float(self.units["scale"]) + float(self.units.get("offset", 0.0))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _stable_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _check_card(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The card's values held to :class:`_CardSchema` (null counts as omitted where a key may be absent)."""
+    table = {key: value for key, value in data.items() if value is not None}
+    for key in ("role", "options", "shape", "num_classes"):
+        if data.get(key) is None:
+            raise WeightsError(f"{source}: {PREFIX}{key}: got null; the key is required")
+    try:
+        card = parse_options(_CardSchema, table, source=source, path=PREFIX.rstrip("."))
+    except RecipeError as err:
+        raise WeightsError(str(err)) from None
+    if not 1 <= len(card.shape) <= 4 or math.prod(card.shape) > MAX_SAMPLE_VALUES:
+        raise WeightsError(
+            f"{source}: {PREFIX}shape: got {list(card.shape)}; expected 1 to 4 sizes whose product is at most "
+            f"{MAX_SAMPLE_VALUES}"
+        )
+    if card.units is not None and card.units.scale == 0:
+        raise WeightsError(f"{source}: {PREFIX}units.scale: got 0; must be non-zero")
+    checked = {f.name: getattr(card, f.name) for f in attrs.fields(_CardSchema)}
+    checked["options"] = dict(card.options)
+    checked["units"] = None if card.units is None else {"scale": card.units.scale, "offset": card.units.offset}
+    if "version" not in data:
+        checked["version"] = "?"
+    return checked
+
+
+def canonical_safetensors(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> bytes:
+    """safetensors bytes with a canonical header: its JSON with sorted keys and no spaces, so equal tensors and
+    metadata always give equal bytes (the library writes the metadata map in an order that varies per process).
+    The tensor data is the library's own, in its own (sorted) order; only the header text is rewritten."""
+    raw = save(tensors, metadata=metadata)
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the format pads the header with spaces to keep the data aligned
+    return len(text).to_bytes(8, "little") + text + raw[8 + size :]
+
+
+def count_nonfinite(tensors: dict[str, torch.Tensor]) -> tuple[int, int, list[str]]:
+    """Non-finite values, all values, and the names of the tensors that hold any, over the float tensors."""
+    bad, total, names = 0, 0, []
+    for name in sorted(tensors):
+        tensor = tensors[name]
+        if not tensor.is_floating_point():
+            continue
+        total += tensor.numel()
+        here = int((~torch.isfinite(tensor)).sum())
+        if here:
+            bad += here
+            names.append(name)
+    return bad, total, names
 
 
 def save_weights(module: nn.Module, path: str | Path, card: ModelCard) -> Path:
     """Write ``module``'s state as safetensors with ``card`` in the metadata, atomically."""
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
-    return write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=card.to_metadata()))
+    data = canonical_safetensors(state, card.to_metadata())
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelCard]:
@@ -86,10 +188,11 @@ def find_weights(path: str | Path, role: str = "generator") -> Path:
     """A weights file, or the best one in a run directory (the EMA generator when there is one)."""
     path = Path(path)
     if path.is_dir():
-        names = ["generator-ema.safetensors", "generator.safetensors"] if role == "generator" else [f"{role}.safetensors"]
-        for name in names:
-            if (path / name).is_file():
-                return path / name
+        roles = ["generator-ema", "generator"] if role == "generator" else [role]
+        names = [weights_file(path, r).name for r in roles]
+        for candidate in roles:
+            if weights_file(path, candidate).is_file():
+                return weights_file(path, candidate)
         raise WeightsError(f"{path}: no {' or '.join(names)} in this folder; is it a finished ganzoo run?")
     return path
 
@@ -106,7 +209,25 @@ def build_from_card(card: ModelCard, source: str) -> nn.Module:
     except GanzooError as err:
         raise WeightsError(f"{source}: made with {kind} {card.component!r} of plugin {card.plugin!r}: {err}") from None
     options = component.parse(card.options, source=source, path=f"{PREFIX}options")
-    return component.load_factory()(options, shape=card.shape, num_classes=card.num_classes)
+    from ganzoo.components import DataInfo
+
+    problem = component.validate_for(options, DataInfo(card.shape, card.num_classes), card.num_classes > 0)
+    if problem:
+        raise WeightsError(f"{source}: {PREFIX}shape/num_classes do not fit {component.label}: {problem}")
+    factory = component.load_factory()
+    try:
+        module = factory(options, shape=card.shape, num_classes=card.num_classes)
+    except GanzooError:
+        raise
+    except Exception as err:  # the file's metadata asked for something the component cannot build
+        raise WeightsError(
+            f"{source}: {component.label} cannot be built from this file's metadata ({type(err).__name__}: {err})"
+        ) from None
+    if kind == "generator":
+        built = getattr(module, "latent_dim", None)
+        if card.latent_dim is None or (built is not None and built != card.latent_dim):
+            raise WeightsError(f"{source}: {PREFIX}latent_dim: got {card.latent_dim!r}; the generator takes {built!r}")
+    return module
 
 
 def load_module(path: str | Path, role: str = "generator") -> tuple[nn.Module, ModelCard]:
@@ -116,6 +237,12 @@ def load_module(path: str | Path, role: str = "generator") -> tuple[nn.Module, M
     roles = ("generator", "generator-ema") if role == "generator" else (role,)
     if card.role not in roles:  # a discriminator file given where a generator is wanted, say
         raise WeightsError(f"{path}: holds a {card.role}'s weights, not a {role}'s")
+    bad, total, names = count_nonfinite(tensors)
+    if bad:
+        raise WeightsError(
+            f"{path}: {bad:,} of {total:,} weights are not finite (nan or inf), in {len(names)} tensor(s), first "
+            f"{names[0]!r}; the run diverged: sample from an earlier checkpoint or retrain"
+        )
     module = build_from_card(card, str(path))
     try:
         module.load_state_dict(tensors, strict=True)

@@ -166,7 +166,7 @@ def test_warmup_ema_is_torchs_averaged_model_with_a_host_side_count():
 
 
 def test_figures_folded_every_few_dozen_steps_are_the_means_of_each_step():
-    """The D(x), D(G(z)) and loss figures are summed on the device in batches (Trainer._fold): the logged
+    """The D(x), D(G(z)) and loss figures are summed on the device in batches (RunningFigures.fold): the logged
     means over 70 steps (one fold at 64, the rest at the log) equal those computed step by step."""
     from ganzoo_losses.logistic import NonSaturatingLoss
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import attrs
 import pytest
 import torch
 from torch import nn
@@ -18,6 +19,8 @@ from ganzoo.evaluation.frechet import frechet_distance, frechet_from_features, g
 from ganzoo.evaluation.frechet import trace_sqrt_product
 from ganzoo.evaluation.runner import build_metric
 from ganzoo.recipe.schema import EvalOptions
+from ganzoo.run_folder import RunFolder
+from ganzoo.training.view import StepView
 from ganzoo.weights import ModelCard
 from ganzoo_metrics import classifier as classifier_module
 from ganzoo_metrics.histogram import reverse_kl_uniform
@@ -335,16 +338,12 @@ def test_inception_figures_through_the_same_code_path_with_a_tiny_stand_in(monke
 def test_the_training_callback_logs_figures_and_leaves_the_random_state_alone(tmp_path):
     context = mixture_context("ring8")
     rows = []
-    trainer = SimpleNamespace(
-        step=4, config=SimpleNamespace(steps=10), accelerator=SimpleNamespace(is_main_process=True),
-        cards={"generator": context.card}, sampling_generator=lambda: context.generator, device="cpu",
-        log_row=rows.append, run_dir=tmp_path,
-    )
+    view = StepView(step=4, total=10, generator=context.generator, log_row=rows.append,
+                    run_folder=RunFolder(tmp_path), device=torch.device("cpu"), is_main_process=True, card=context.card)
     callback = EvalCallback(EvalOptions(every=4, samples=300))
     state = torch.get_rng_state()
-    callback(trainer)
+    callback(view)
     assert torch.equal(state, torch.get_rng_state())
     assert rows and rows[0]["mode-coverage/modes"] == 8
-    trainer.step = 5
-    callback(trainer)
+    callback(attrs.evolve(view, step=5))
     assert len(rows) == 1  # not due

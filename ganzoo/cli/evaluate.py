@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="METRIC.OPTION=VALUE",
                         help="a metric option, e.g. --set inception.weights=/data/inception_v3.pth (repeatable)")
+    parser.add_argument("--data", dest="data_options", action="append", default=[], metavar="OPTION=VALUE",
+                        help="a dataset option for this machine, e.g. --data root=/datasets (repeatable); data "
+                             "folders and downloads are never taken from the weights file")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: auto")
     parser.add_argument("--guide", choices=["drs", "mh"],
                         help="evaluate D-guided samples (rejection sampling or Metropolis-Hastings with the run's "
@@ -66,8 +69,10 @@ def check_arguments(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
     if args.n < 2:
         raise GanzooError(f"-n {args.n}: must be >= 2")
-    if args.seed < 0:
-        raise GanzooError(f"--seed {args.seed}: must be >= 0")
+    if not 0 <= args.seed < 2**32:
+        raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**32 - 1}")
+    if args.n > 1_000_000:
+        raise GanzooError(f"-n {args.n}: must be <= 1000000")
     if not args.weights.exists():
         raise GanzooError(f"{args.weights}: no such weights file or run directory")
     if args.metrics:
@@ -77,15 +82,31 @@ def check_arguments(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return metric_options(args.options, chosen)
 
 
+def data_options(texts: Iterable[str]) -> dict[str, Any]:
+    """``--data OPTION=VALUE`` as a table; the dataset's options class judges it once the dataset is known."""
+    from ganzoo.recipe import parse_override
+
+    table: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_override(text, "--data")
+        if "." in key:
+            raise GanzooError(f"--data {text}: expected OPTION=VALUE, e.g. --data root=/datasets")
+        table[key] = value
+    return table
+
+
 def evaluate(args: argparse.Namespace) -> int:
     options = check_arguments(args)
+    user_data = data_options(args.data_options)
 
     from ganzoo.evaluation import EvalContext, build_metrics, default_metrics
     from ganzoo.evaluation.runner import run_metrics
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        context = EvalContext.from_weights(args.weights, n=args.n, seed=args.seed, device=args.device)
+        context = EvalContext.from_weights(
+            args.weights, n=args.n, seed=args.seed, device=args.device, data_options=user_data
+        )
         if args.guide:
             from ganzoo.guided import guided_generator
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 
 from ganzoo.__about__ import __version__
 from ganzoo.cli import render
@@ -23,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     plugins = sub.add_parser("plugins", help="list plugins, what they registered and load errors")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.add_argument("--check", action="store_true",
+                         help="also import every component's factory (imports torch); exit 2 if any fails")
     plugins.set_defaults(handler=show_plugins)
 
     recipes = sub.add_parser("recipes", help="list the shipped recipes")
@@ -80,16 +83,41 @@ def show_plugins(args: argparse.Namespace) -> int:
     from ganzoo.registry import registries
 
     found = registries()
+    broken = check_factories(found) if args.check else {}
     if args.json:
-        render.emit_json([record.as_json() for record in found.plugins])
-        return 0
+        rows = [record.as_json() for record in found.plugins]
+        if args.check:
+            for row in rows:
+                row["factory_errors"] = broken.get(row["name"], [])
+        render.emit_json(rows)
+        return 2 if args.check and (broken or found.failures()) else 0
     rows = []
     for record in found.plugins:
         registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in record.registered.items())
-        status = f"[red]failed: {escape(record.error)}[/red]" if record.error else "[green]ok[/green]"
+        problems = [record.error] if record.error else broken.get(record.name, [])
+        status = f"[red]failed: {escape('; '.join(problems))}[/red]" if problems else "[green]ok[/green]"
         rows.append([record.name, record.distribution, record.version, registered or "-", status])
     render.table("Plugins (entry-point group 'ganzoo')", ["plugin", "distribution", "version", "registered", "status"], rows)
-    return 0
+    if not args.check:
+        return 0
+    failures = [record.error for record in found.failures()] + [line for lines in broken.values() for line in lines]
+    for line in failures:
+        print(f"ganzoo: error: {line}", file=sys.stderr)
+    return 2 if failures else 0
+
+
+def check_factories(found) -> dict[str, list[str]]:
+    """Import every registered factory; the failures (one line each) by plugin name."""
+    from ganzoo.errors import GanzooError
+
+    broken: dict[str, list[str]] = {}
+    for registry in found.by_kind.values():
+        for component in registry:
+            try:
+                component.load_factory()
+            except GanzooError as err:
+                broken.setdefault(component.plugin, []).append(str(err))
+    return broken
 
 
 def show_recipes(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ganzoo.cli.validate import add_overrides
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import RunFolder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,10 +32,12 @@ def run(args: argparse.Namespace) -> int:
     if recipe_arg is None:
         if args.resume is None:
             raise GanzooError("give a RECIPE (a file, or a shipped name from `ganzoo recipes`)")
-        recipe_arg = args.resume / "recipe.toml"
+        recipe_arg = RunFolder(args.resume).recipe
         if not recipe_arg.is_file():
             raise GanzooError(f"{args.resume}: not a ganzoo run directory (no recipe.toml)")
-    recipe = load_recipe(recipe_arg, args.overrides)  # every check before torch is imported
+    from ganzoo.recipe.load import check_data
+
+    recipe = check_data(load_recipe(recipe_arg, args.overrides))  # every check before torch is imported
 
     from ganzoo.api import default_run_dir, run_recipe
     from ganzoo.training.distributed import launched_rank

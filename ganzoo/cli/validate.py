@@ -19,16 +19,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("validate", help="check recipe files; exit 2 on the first bad field of each")
     parser.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files or shipped recipe names")
     add_overrides(parser)
+    parser.add_argument("--skip-data", action="store_true",
+                        help="check the recipes alone, not whether the data files they name are present")
     parser.set_defaults(handler=validate)
 
 
 def validate(args: argparse.Namespace) -> int:
     from ganzoo.recipe import load_recipe
+    from ganzoo.recipe.load import check_data
 
     failed = 0
     for arg in args.recipes:
         try:
             recipe = load_recipe(arg, args.overrides)
+            if not args.skip_data:
+                check_data(recipe)
         except GanzooError as err:
             failed += 1
             print(f"ganzoo: error: {err}", file=sys.stderr)

@@ -50,18 +50,20 @@ def is_best(rows: Iterable[Mapping[str, Any]], key: str, better: str, step: int)
     return not earlier or (value < min(earlier) if better == "lower" else value > max(earlier))
 
 
-def save_best(trainer: Any, key: str, better: str, value: float) -> Path:
-    """The sampling generator as ``generator-best.safetensors``, its card and ``ganzoo.best`` inside."""
+def save_best(view: Any, key: str, better: str, value: float) -> Path:
+    """The sampling generator of a :class:`~ganzoo.training.view.StepView` as ``generator-best.safetensors``,
+    its card (role ``generator-ema`` when the recipe keeps an EMA copy: that is the one sampled) and
+    ``ganzoo.best`` inside."""
     from safetensors.torch import save_file
 
     from ganzoo.atomic import write_atomic
 
-    module = trainer.sampling_generator()
-    card = copy.copy(trainer.cards["generator"])
-    object.__setattr__(card, "role", "generator-ema" if module is not trainer.generator else "generator")
-    object.__setattr__(card, "step", trainer.step)
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
-    best = {"figure": key, "value": value, "better": better, "step": trainer.step}
+    card = copy.copy(view.card)
+    ema = float(((card.recipe or {}).get("train") or {}).get("ema") or 0.0) > 0
+    object.__setattr__(card, "role", "generator-ema" if ema else "generator")
+    object.__setattr__(card, "step", view.step)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in view.generator.state_dict().items()}
+    best = {"figure": key, "value": value, "better": better, "step": view.step}
     metadata = {**card.to_metadata(), META_KEY: json.dumps(best)}
-    path = trainer.run_dir / FILE
+    path = view.run_folder.path / FILE
     return write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))

@@ -2,7 +2,7 @@
 
 Every ``every`` steps (and at the last step) the sampling generator (the EMA one when there is one) is
 evaluated with the same noise seed each time, so the curve shows the model changing, not the noise. The
-figures go into metrics.jsonl as ``"metric/figure"`` keys through ``trainer.log_row``, and ``quality.png``
+figures go into metrics.jsonl as ``"metric/figure"`` keys through the view's ``log_row``, and ``quality.png``
 in the run directory is redrawn from that log (a resumed run keeps its whole curve). The global random
 state is saved and restored around each evaluation: turning evaluation on never changes the training run.
 """
@@ -10,7 +10,7 @@ state is saved and restored around each evaluation: turning evaluation on never 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -20,27 +20,30 @@ from ganzoo.evaluation.plot import save_quality
 from ganzoo.evaluation.runner import build_metrics, default_metrics, flatten, run_metrics
 from ganzoo.recipe.schema import EvalOptions
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ganzoo.training.view import StepView
+
 
 class EvalCallback:
-    """Call with the trainer after each step; evaluates on the main process when a step is due."""
+    """Call with the trainer's :class:`~ganzoo.training.view.StepView` after each step; evaluates on the main
+    process when a step is due."""
 
     def __init__(self, options: EvalOptions, *, seed: int = 0, cache_dir: str | Path | None = None) -> None:
         self.options, self.seed, self.cache_dir = options, seed, cache_dir
         self._metrics: dict[str, Any] | None = None  # built once: metrics may memoise (real-data features)
 
-    def due(self, trainer: Any) -> bool:
+    def due(self, view: StepView) -> bool:
         every = self.options.every
-        return bool(every) and (trainer.step % every == 0 or trainer.step == trainer.config.steps)
+        return bool(every) and (view.step % every == 0 or view.step == view.total)
 
-    def __call__(self, trainer: Any) -> None:
-        if not self.due(trainer) or not trainer.accelerator.is_main_process:
+    def __call__(self, view: StepView) -> None:
+        if not self.due(view) or not view.is_main_process:
             return
-        card = trainer.cards.get("generator")
-        if card is None:
+        if view.card is None:
             raise ValueError("evaluation during training needs the generator's ModelCard (Trainer(cards=...))")
         context = EvalContext(
-            trainer.sampling_generator(), card, n=self.options.samples, seed=self.seed,
-            device=trainer.device, cache_dir=self.cache_dir, source=f"step {trainer.step}",
+            view.generator, view.card, n=self.options.samples, seed=self.seed,
+            device=view.device, cache_dir=self.cache_dir, source=f"step {view.step}",
         )
         with torch.random.fork_rng(devices=[]):
             if self._metrics is None:
@@ -52,21 +55,21 @@ class EvalCallback:
                     direction(self._metrics, self.options.keep_best)  # a bad name stops before any figure
             results = run_metrics(context, self._metrics)
         flat = flatten(results)
-        trainer.log_row(flat)
-        if trainer.run_dir is not None:
+        view.log_row(flat)
+        if view.run_folder is not None:
             from ganzoo.training.artifacts import MetricsLog
 
-            rows = MetricsLog(trainer.run_dir / "metrics.jsonl").rows()
-            save_quality(rows, trainer.run_dir / "quality.png")
-            self._keep_best(trainer, rows, flat)
+            rows = MetricsLog(view.run_folder.metrics).rows()
+            save_quality(rows, view.run_folder.quality)
+            self._keep_best(view, rows, flat)
 
-    def _keep_best(self, trainer: Any, rows: list[dict[str, Any]], flat: dict[str, Any]) -> None:
+    def _keep_best(self, view: StepView, rows: list[dict[str, Any]], flat: dict[str, Any]) -> None:
         key = self.options.keep_best
-        if not key:
+        if not key or view.run_folder is None or view.card is None:
             return
         better = direction(self._metrics or {}, key)
-        if is_best(rows, key, better, trainer.step):
-            save_best(trainer, key, better, float(flat[key]))
+        if is_best(rows, key, better, view.step):
+            save_best(view, key, better, float(flat[key]))
 
 
 def eval_callbacks(options: EvalOptions, *, seed: int = 0) -> list[EvalCallback]:

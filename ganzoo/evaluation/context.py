@@ -1,7 +1,9 @@
 """What a metric computes from: the generator, its card, the data it was trained on, and the settings.
 
 The card's recipe names the dataset and its options, so real data (either split) can be rebuilt through
-the registries with nothing else at hand. Generated samples and real data are memoised on the context:
+the registries with nothing else at hand. A weights file read from disk may come from anyone, so its recipe is
+information only: the dataset's machine-local options (``option(local=True)``: data folders, downloads) are
+never taken from it; they take their documented defaults or what the user gives (``ganzoo eval --data``). Generated samples and real data are memoised on the context:
 several metrics in one evaluation share them instead of drawing them again.
 """
 
@@ -17,6 +19,7 @@ from ganzoo.components import Component, DataInfo
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation.cache import cache_dir as default_cache_dir
 from ganzoo.evaluation.sampling import generate
+from ganzoo.options import drop_local_options, local_fields
 from ganzoo.weights import ModelCard
 
 SPLIT_OFFSET = {"train": 1, "test": 2, "validation": 3}
@@ -50,12 +53,18 @@ class EvalContext:
         cache_dir: str | Path | None = None,
         batch_size: int = 500,
         source: str = "",
+        data_options: dict[str, Any] | None = None,
+        trust_recipe: bool = True,
     ) -> None:
         self.generator, self.card = generator, card
         self.n, self.seed, self.batch_size = int(n), int(seed), int(batch_size)
         self.device = resolve_device(device)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.source = source or "generator"
+        # trust_recipe=False (a file from disk): the card's machine-local data options are ignored, and
+        # data_options (the user's own) fill them in
+        self.data_options = dict(data_options or {})
+        self.trust_recipe = bool(trust_recipe)
         self._component: Component | None = None
         self._options: Any = None
         self._datasets: dict[str, Any] = {}
@@ -69,6 +78,7 @@ class EvalContext:
 
         found = find_weights(path)
         settings.setdefault("source", str(found))
+        settings.setdefault("trust_recipe", False)  # the file decides no path, download or import here
         generator = load_generator(found)
         device = resolve_device(settings.pop("device", None))
         return cls(generator.to(device), generator.card, device=device, **settings)
@@ -105,7 +115,17 @@ class EvalContext:
                 raise GanzooError(f"{self.source}: trained on dataset {name!r}, which is not available: {err}") \
                     from None
             table = {k: v for k, v in (self.dataset_table or {}).items() if k != "name"}
-            self._options = self._component.parse(table, source=self.source, path="recipe.data")
+            options_class = self._component.options
+            if not self.trust_recipe:
+                table = drop_local_options(options_class, table)
+            table.update(self.data_options)
+            missing = sorted(local_fields(options_class) - set(table) - _defaulted(options_class))
+            if missing:
+                raise GanzooError(
+                    f"{self.source}: trained on {name!r}, whose data.{missing[0]} is never taken from a weights "
+                    f"file; say where the data is on this machine with --data {missing[0]}=VALUE"
+                )
+            self._options = self._component.parse(table, source=self.source, path="data")
         return self._component
 
     @property
@@ -153,10 +173,17 @@ class EvalContext:
         return self._samples[n]
 
     def _generate(self, n: int, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return generate(
+        x, c = generate(
             self.generator, n, seed=self.seed, labels=labels, latent_dim=self.card.latent_dim,
             num_classes=self.num_classes, device=self.device, batch_size=self.batch_size,
         )
+        bad = int((~torch.isfinite(x.flatten(1))).any(dim=1).sum()) if x.numel() else 0
+        if bad:  # figures from nan samples would read as "0 modes" or nan, with no word of why
+            raise GanzooError(
+                f"{self.source}: {bad} of {n} generated samples are not finite (nan or inf); the generator is "
+                "degenerate (a diverged run): evaluate an earlier checkpoint"
+            )
+        return x, c
 
     def dataset(self, split: str = "train") -> Any:
         """The dataset object the recipe names, for ``split`` ("train" or "test"), built once."""
@@ -191,6 +218,12 @@ class EvalContext:
             keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))[:n]
             x, y = x[keep], None if y is None else y[keep]
         return x, y
+
+
+def _defaulted(options_class: type) -> set[str]:
+    import attrs
+
+    return {f.name for f in attrs.fields(options_class) if f.default is not attrs.NOTHING}
 
 
 def _stack(data: Any) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ganzoo.components import RecipeContext
 from ganzoo.errors import GanzooError, RecipeError, UnknownComponentError
-from ganzoo.options import parse_options
+from ganzoo.options import did_you_mean, parse_options
 from ganzoo.recipe.schema import ComponentChoice, EvalOptions, Header, OptimSection, Recipe, TrainOptions
 
 COMPONENT_SECTIONS = ("data", "generator", "discriminator", "loss")
 SECTIONS = {"train": TrainOptions, "optim": OptimSection, "eval": EvalOptions}
 TOP_LEVEL = ("name", "description", "seed", "conditional")
 KIND_OF_SECTION = {"data": "dataset", "generator": "generator", "discriminator": "discriminator", "loss": "loss"}
+#: a run's name becomes one folder under runs/: one path component, no '..', nothing hidden or absolute
+RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
+RUN_NAME_RULE = "one path component of 1 to 100 letters, digits, '.', '_', '+' or '-', not starting with '.', '-' or '+'"
+MAX_RECIPE_BYTES = 1 << 20  # a recipe is a page of TOML; a bigger file is something else
+
+
+def run_name_from_stem(stem: str) -> str:
+    """A file's name made into a valid run name (``my recipe (2)`` -> ``my-recipe-2``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "-", stem).strip("-.+")[:100]
+    return cleaned or "run"
 
 
 def check_keep_best(options: Any, found: Any, source: str) -> None:
@@ -57,7 +69,10 @@ def resolve_recipe_path(arg: str | Path) -> Path:
     if path.parent == Path(".") and stem in shipped:
         return shipped[stem]
     names = ", ".join(shipped) or "none"
-    raise GanzooError(f"{arg}: no such recipe file, nor a shipped recipe of that name (shipped: {names})")
+    if path.is_dir():
+        raise GanzooError(f"{arg}: is a folder, not a recipe file (shipped recipes: {names})")
+    hint = did_you_mean(stem, shipped) if path.parent == Path(".") else ""
+    raise GanzooError(f"{arg}: no such recipe file, nor a shipped recipe of that name{hint} (shipped: {names})")
 
 
 def parse_override(text: str, source: str = "") -> tuple[str, Any]:
@@ -92,13 +107,26 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str], source: str) 
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table in ``path``; one line for a file that is not UTF-8 TOML (binary, UTF-16, too big)."""
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(MAX_RECIPE_BYTES + 1)
+    except OSError as err:
+        raise GanzooError(f"{path}: cannot read the recipe: {err.strerror or err}") from None
+    if len(data) > MAX_RECIPE_BYTES:
+        raise RecipeError(str(path), "", f"is over {MAX_RECIPE_BYTES // 1024} KiB; a recipe is a short TOML file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bom = " (it looks like UTF-16: save it as UTF-8)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise RecipeError(
+            str(path), "", f"not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start}{bom}; "
+            "a recipe is a UTF-8 TOML file"
+        ) from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as err:
         raise RecipeError(str(path), "", f"not valid TOML: {err}") from None
-    except OSError as err:
-        raise GanzooError(f"{path}: cannot read the recipe: {err.strerror}") from None
 
 
 def load_recipe(arg: str | Path, overrides: Iterable[str] = ()) -> Recipe:
@@ -107,7 +135,7 @@ def load_recipe(arg: str | Path, overrides: Iterable[str] = ()) -> Recipe:
     overrides = list(overrides)
     source = f"{path} (with --set)" if overrides else str(path)
     raw = apply_overrides(read_toml(path), overrides, source)
-    raw.setdefault("name", path.stem)
+    raw.setdefault("name", run_name_from_stem(path.stem))
     return recipe_from_dict(raw, source=source)
 
 
@@ -115,17 +143,21 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
     """Validate a recipe given as a dict (the Python API's way in, and the end of :func:`load_recipe`)."""
     from ganzoo.registry import registries
 
+    if not isinstance(raw, Mapping):
+        raise RecipeError(source, "", f"got {type(raw).__name__}; expected a table of sections")
     raw = dict(raw)
     allowed = (*TOP_LEVEL, *COMPONENT_SECTIONS, *SECTIONS)
     for key in raw:
         if key not in allowed:
-            raise RecipeError(source, key, f"unknown section or key; allowed: {', '.join(allowed)}")
+            raise RecipeError(source, str(key), f"unknown section or key{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}")
     header = parse_options(Header, {k: raw[k] for k in TOP_LEVEL if k in raw}, source=source)
+    if "name" in raw and not RUN_NAME.fullmatch(header.name):
+        raise RecipeError(source, "name", f"got {header.name!r}; must be {RUN_NAME_RULE}")
     found = registries()
     choices = {section: _component(found, section, raw.get(section), source) for section in COMPONENT_SECTIONS}
     sections = {name: parse_options(cls, raw.get(name), source=source, path=name) for name, cls in SECTIONS.items()}
     data_component = found.component("dataset", choices["data"].name)
-    info = data_component.data_info(choices["data"].options)
+    info = _data_info(data_component, choices["data"].options, source)
     if header.conditional and info.num_classes == 0:
         raise RecipeError(
             source, "conditional", f"is true, but dataset {choices['data'].name!r} has no class labels; allowed: false"
@@ -135,6 +167,12 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         problem = found.component(section, choice.name).validate_for(choice.options, info, header.conditional)
         if problem:
             raise RecipeError(source, f"{section}.name", problem)
+    context = RecipeContext(data=info, train=sections["train"], conditional=header.conditional)
+    for section in COMPONENT_SECTIONS:  # rules across sections, each component judging its own options
+        choice = choices[section]
+        problem = found.component(choice.kind, choice.name).problem_with_recipe(choice.options, context)
+        if problem:
+            raise RecipeError(source, section, problem)
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
@@ -146,6 +184,28 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         **choices,  # type: ignore[arg-type]
         **sections,  # type: ignore[arg-type]
     )
+
+
+def check_data(recipe: Recipe) -> Recipe:
+    """Whether the data files the recipe names are there (the dataset's ``check_data``: a few file look-ups),
+    or one RecipeError naming the recipe and ``data``; ``ganzoo validate`` and ``ganzoo run`` call it after
+    :func:`load_recipe`, so a missing download is found before any work starts. Returns ``recipe``."""
+    from ganzoo.registry import registries
+
+    component = registries().component("dataset", recipe.data.name)
+    problem = component.problem_with_data(recipe.data.options)
+    if problem:
+        raise RecipeError(recipe.source, "data", problem)
+    return recipe
+
+
+def _data_info(component: Any, options: Any, source: str) -> Any:
+    try:
+        return component.data_info(options)
+    except RecipeError:
+        raise
+    except (ValueError, GanzooError) as err:  # a missing image folder, say: name the recipe and its section
+        raise RecipeError(source, "data", str(err)) from None
 
 
 def _component(found: Any, section: str, table: Any, source: str) -> ComponentChoice:

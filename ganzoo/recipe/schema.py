@@ -13,12 +13,21 @@ import attrs
 from ganzoo.components import DataInfo
 from ganzoo.options import option, options_class, options_to_dict
 
+#: Seeds are at most 2**32 - 1: the trainer derives per-process streams as ``seed * 100_003 + ...``, which
+#: must stay within torch's 64-bit seeds.
+SEED_MAX = 2**32 - 1
+#: Sizes that keep one step within a machine's memory; a recipe beyond them is a typo, not a plan.
+BATCH_MAX = 65_536
+
 
 @options_class
 class Header:
-    name: str = option("", help="the run's name; defaults to the recipe file's name")
+    name: str = option(
+        "", help="the run's name (one path component: letters, digits, '.', '_', '+', '-'); defaults to the "
+        "recipe file's name"
+    )
     description: str = option("", help="one line on what the recipe shows")
-    seed: int = option(0, min=0, help="seeds torch, the data order and the fixed sample noise")
+    seed: int = option(0, min=0, max=SEED_MAX, help="seeds torch, the data order and the fixed sample noise")
     conditional: bool = option(False, help="condition G and D on the class label: learn p(x|c)")
 
 
@@ -43,8 +52,8 @@ class OptimSection:
 @options_class
 class TrainOptions:
     steps: int = option(1000, min=1, help="generator steps (each follows d_steps critic steps)")
-    batch_size: int = option(64, min=1, help="samples per step per process")
-    d_steps: int = option(1, min=1, help="k of Algorithm 1: critic steps per generator step")
+    batch_size: int = option(64, min=1, max=BATCH_MAX, help="samples per step per process")
+    d_steps: int = option(1, min=1, max=1000, help="k of Algorithm 1: critic steps per generator step")
     ema: float = option(0.0, min=0, max=1, help="decay of an EMA copy of G; 0 turns it off")
     lr_decay: Literal["none", "linear"] = option(
         "none", help="linear: both learning rates fall linearly to 0 at the last step (sharper modes late on)"
@@ -54,10 +63,10 @@ class TrainOptions:
     checkpoint_every: int = option(0, min=0, help="steps between checkpoints; 0 = only at the end")
     device: Literal["auto", "cpu", "cuda", "mps"] = option("auto", help="auto lets accelerate choose")
     mixed_precision: Literal["no", "bf16", "fp16"] = option("no", help="autocast dtype")
-    grad_accum: int = option(1, min=1, help="gradient accumulation steps")
+    grad_accum: int = option(1, min=1, max=1024, help="gradient accumulation steps")
     compile: bool = option(False, help="torch.compile G and D")
     channels_last: bool = option(False, help="channels-last memory format for image models")
-    threads: int = option(0, min=0, help="CPU threads for torch; 0 = torch's default")
+    threads: int = option(0, min=0, max=1024, help="CPU threads for torch; 0 = torch's default")
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
 
 
@@ -65,7 +74,7 @@ class TrainOptions:
 class EvalOptions:
     every: int = option(0, min=0, help="steps between evaluations during training; 0 = none")
     metrics: tuple[str, ...] = option((), help="metric names (see `ganzoo list metrics`)")
-    samples: int = option(2500, min=1, help="generated samples per evaluation")
+    samples: int = option(2500, min=1, max=1_000_000, help="generated samples per evaluation")
     keep_best: str = option(
         "", help='"metric/figure" (e.g. "classifier-fd/fd"): keep the generator of the best evaluation as '
         "generator-best.safetensors; the metric says whether lower or higher is better; empty = off"

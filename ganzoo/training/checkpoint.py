@@ -10,7 +10,7 @@ random streams, which the main file (the models, optimisers and rank 0's streams
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,12 @@ from safetensors.torch import save_file
 
 from ganzoo.atomic import write_atomic
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import checkpoint_path, checkpoints, latest_checkpoint, prune_checkpoints, rank_part
+
+__all__ = ["checkpoint_path", "checkpoints", "latest_checkpoint", "load_checkpoint", "prune_checkpoints",
+           "rank_part", "readable_checkpoint", "save_checkpoint"]
 
 STRUCTURE_KEY = "ganzoo.checkpoint"
-NAME = re.compile(r"step-(\d+)\.safetensors$")
 
 
 def flatten(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -69,25 +72,18 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return unflatten(skeleton, tensors)
 
 
-def checkpoint_path(folder: Path, step: int) -> Path:
-    return folder / f"step-{step:06d}.safetensors"
-
-
-def checkpoints(folder: Path) -> list[Path]:
-    """The checkpoints in ``folder``, newest first (each process's part files left out)."""
-    found = sorted((int(m.group(1)), p) for p in folder.glob("step-*.safetensors") if (m := NAME.search(p.name)))
-    return [path for _, path in reversed(found)]
-
-
-def latest_checkpoint(folder: Path) -> Path | None:
+def readable_checkpoint(folder: Path, note: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:
+    """The newest checkpoint in ``folder`` that reads, falling back to the one before when the newest was
+    damaged after it was written (writes are atomic, but disks and copies fail): two are kept for this.
+    ``note`` is told when a fallback happens: losing steps is worth a line."""
     found = checkpoints(folder)
-    return found[0] if found else None
-
-
-def prune_checkpoints(folder: Path, keep: int = 2) -> None:
-    """Keep the newest ``keep`` checkpoints: enough to survive one corrupt write, few enough for disk."""
-    found = sorted((int(m.group(1)), p) for p in folder.glob("step-*.safetensors") if (m := NAME.search(p.name)))
-    for _, path in found[:-keep]:
-        path.unlink(missing_ok=True)
-        for part in folder.glob(f"{path.stem}.rank*.safetensors"):  # each process's part (multi-process runs)
-            part.unlink(missing_ok=True)
+    if not found:
+        raise GanzooError(f"{folder}: no checkpoint to resume from")
+    for path in found:
+        try:
+            return path, load_checkpoint(path)
+        except GanzooError as err:
+            if path == found[-1]:
+                raise
+            note(f"{err}; resuming from the checkpoint before it")
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,5 +1,5 @@
-"""Multi-process training helpers: one run directory for all processes, the same buffers at the end, and a
-per-process digest for tests.
+"""Multi-process training helpers: building the accelerator, the stop signal all processes agree on, one run
+directory for all processes, the same buffers at the end, and a per-process digest for tests.
 
 ``ganzoo run`` started by ``torchrun --nproc_per_node N`` (or ``accelerate launch``) trains one model with
 DDP: every process holds the same weights, draws its own noise and its own shard of the data, and gradients
@@ -15,9 +15,13 @@ unless the variable is set, and writes nothing into the run directory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +133,78 @@ def build_accelerator(*, cpu: bool, mixed_precision: str) -> Any:
         raise GanzooError(f"started as {launched} processes, but accelerate joined {accelerator.num_processes}; "
                           "on CPUs set ACCELERATE_USE_CPU=1 (or train.device = 'cpu')")
     return accelerator
+
+
+def setup_accelerator(config: Any) -> Any:
+    """The accelerator for a run's ``[train]`` options, with accelerate's process-wide state reset first
+    (a second trainer in one process must start clean) and fp16 on CPU turned off with a warning."""
+    import warnings
+
+    from accelerate.state import AcceleratorState, GradientState
+
+    from ganzoo.errors import GanzooError
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise GanzooError("train.device = 'cuda', but no CUDA GPU is visible; allowed here: 'auto', 'cpu'")
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
+    precision = config.mixed_precision
+    on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    if precision == "fp16" and on_cpu:
+        warnings.warn("mixed_precision = 'fp16' cannot take effect on CPU; training in fp32 (bf16 works on CPU)",
+                      stacklevel=3)
+        precision = "no"
+    return build_accelerator(cpu=config.device == "cpu", mixed_precision=precision)
+
+
+class StopSignal:
+    """Ctrl-C as a request: the step in progress finishes, and every process stops after the same step.
+
+    ``with stop.armed():`` installs the SIGINT handler (main thread only) and puts the previous one back;
+    a second Ctrl-C stops at once. :meth:`requested` asks all processes (one small all-reduce), so that none
+    is left waiting in a collective for a process that stopped.
+    """
+
+    def __init__(self, accelerator: Any) -> None:
+        self.accelerator = accelerator
+        self.flag = False
+
+    def requested(self) -> bool:
+        if self.accelerator.num_processes == 1:
+            return self.flag
+        flag = torch.tensor(float(self.flag), device=self.accelerator.device)
+        return bool(self.accelerator.reduce(flag, reduction="sum").item() > 0)
+
+    @contextlib.contextmanager
+    def armed(self) -> Iterator[None]:
+        self.flag = False  # a Ctrl-C that stopped an earlier fit() must not stop this one
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self.flag:  # a second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            self.flag = True
+
+        previous = signal.signal(signal.SIGINT, request_stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def wrappers_add_nothing(accelerator: Any) -> bool:
+    """Whether accelerate's ``backward`` and optimizer wrappers would only call ``loss.backward()``,
+    ``optimizer.step()`` and ``zero_grad()``: true unless a gradient scaler (fp16), accelerate's own gradient
+    accumulation, DeepSpeed, Megatron-LM or XLA is in play. Calling torch directly then saves per-step Python
+    that showed in profiles of small models: an importlib lookup (``is_lomo_available``) in every optimizer
+    step, a signature inspection in every ``zero_grad``, a division by 1 in every backward.
+    """
+    from accelerate.utils import DistributedType
+
+    special = (DistributedType.DEEPSPEED, DistributedType.MEGATRON_LM, DistributedType.XLA)
+    return (accelerator.scaler is None and accelerator.gradient_accumulation_steps == 1
+            and accelerator.distributed_type not in special)

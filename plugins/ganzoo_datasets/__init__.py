@@ -16,6 +16,10 @@ from ganzoo_datasets.options import (
     ImageFolderOptions,
     MnistOptions,
     RingOptions,
+    check_cifar10_files,
+    check_fashion_mnist_files,
+    check_image_folder_files,
+    check_mnist_files,
     cifar10_info,
     digits_info,
     grid_info,
@@ -54,6 +58,7 @@ def register_datasets(register: Register) -> None:
         description="MNIST handwritten digits (torchvision), 60k/10k 28x28 grayscale, 10 classes.",
         options=MnistOptions,
         info=mnist_info,
+        check_data=check_mnist_files,
     )
     register(
         "fashion-mnist",
@@ -61,6 +66,7 @@ def register_datasets(register: Register) -> None:
         description="Fashion-MNIST clothing (torchvision), 60k/10k 28x28 grayscale, 10 classes.",
         options=MnistOptions,
         info=mnist_info,
+        check_data=check_fashion_mnist_files,
     )
     register(
         "cifar10",
@@ -68,6 +74,7 @@ def register_datasets(register: Register) -> None:
         description="CIFAR-10 (torchvision), 50k/10k 32x32 colour images, 10 classes.",
         options=Cifar10Options,
         info=cifar10_info,
+        check_data=check_cifar10_files,
     )
     register(
         "image-folder",
@@ -75,4 +82,5 @@ def register_datasets(register: Register) -> None:
         description="Your own images: one sub-folder per class (2 or more), or a flat unlabelled folder.",
         options=ImageFolderOptions,
         info=image_folder_info,
+        check_data=check_image_folder_files,
     )

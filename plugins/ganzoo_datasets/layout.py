@@ -42,3 +42,12 @@ def is_visible_image(root: str, path: str) -> bool:
         return False
     parts = os.path.relpath(path, root).split(os.sep)
     return not any(part.startswith(".") for part in parts)
+
+
+def has_image(root: str, folder: str) -> bool:
+    """Whether ``folder`` (under ``root``) holds a visible image at any depth; stops at the first one."""
+    for parent, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if any(is_visible_image(root, os.path.join(parent, name)) for name in files):
+            return True
+    return False

@@ -17,10 +17,13 @@ SUPPORTED_SIZES = (8, 16, 28, 32, 64, 128)
 class DCGANGeneratorOptions:
     """Transposed convolutions with batch norm and ReLU, tanh out (Radford et al. 2016)."""
 
-    latent_dim: int = option(100, help="size of the noise vector z", min=1)
-    width: int = option(64, help="channels of the last hidden layer; each layer towards z doubles them", min=1)
+    latent_dim: int = option(100, help="size of the noise vector z", min=1, max=16_384)
+    width: int = option(
+        64, help="channels of the last hidden layer; each layer towards z doubles them", min=1, max=256
+    )
     embedding_dim: int = option(
-        32, help="size of the learned class embedding concatenated to z (conditional models only)", min=1
+        32, help="size of the learned class embedding concatenated to z (conditional models only)", min=1,
+        max=16_384,
     )
 
 
@@ -28,7 +31,7 @@ class DCGANGeneratorOptions:
 class DCGANDiscriminatorOptions:
     """Strided convolutions with batch norm and LeakyReLU(0.2), one logit out."""
 
-    width: int = option(64, help="channels of the first layer; each later layer doubles them", min=1)
+    width: int = option(64, help="channels of the first layer; each later layer doubles them", min=1, max=256)
     spectral_norm: bool = option(
         False, help="spectrally normalise every layer and drop batch norm (SN-GAN); suits WGAN-GP too"
     )

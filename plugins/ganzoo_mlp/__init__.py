@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import ganzoo
 from ganzoo.hookspecs import Register
-from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
+from ganzoo_mlp.options import (
+    MLPDiscriminatorOptions,
+    MLPGeneratorOptions,
+    check_discriminator_size,
+    check_generator_size,
+    check_pack,
+)
 
 DATA_KINDS = ("flat", "image")
 
@@ -22,6 +28,7 @@ def register_generators(register: Register) -> None:
         options=MLPGeneratorOptions,
         conditional=True,
         data_kinds=DATA_KINDS,
+        check=check_generator_size,
     )
 
 
@@ -37,4 +44,6 @@ def register_discriminators(register: Register) -> None:
         options=MLPDiscriminatorOptions,
         conditional=True,
         data_kinds=DATA_KINDS,
+        check=check_discriminator_size,
+        check_recipe=check_pack,
     )

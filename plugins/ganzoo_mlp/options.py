@@ -8,20 +8,28 @@ on small flattened images (digits, MNIST) unchanged.
 
 from __future__ import annotations
 
-from ganzoo import option, options_class
+import math
+from typing import Any
+
+from ganzoo import DataInfo, option, options_class
+
+#: bounds that keep a build within memory (a typo of 1e12 fails validation, not the allocator)
+MAX_WIDTH = 16_384
+MAX_PARAMETERS = 500_000_000  # 2 GB of float32 weights, before the optimiser's state
 
 
 @options_class
 class MLPGeneratorOptions:
     """Noise plus (optionally) a class embedding, through LeakyReLU layers, to tanh."""
 
-    latent_dim: int = option(64, help="size of the noise vector z", min=1)
+    latent_dim: int = option(64, help="size of the noise vector z", min=1, max=MAX_WIDTH)
     hidden_dims: tuple[int, ...] = option(
-        (256, 256, 256), help="width of each hidden layer, input side first", min=1
+        (256, 256, 256), help="width of each hidden layer, input side first", min=1, max=MAX_WIDTH
     )
     negative_slope: float = option(0.2, help="slope of LeakyReLU for negative inputs", min=0.0, max=1.0)
     embedding_dim: int = option(
-        16, help="size of the learned class embedding concatenated to z (conditional models only)", min=1
+        16, help="size of the learned class embedding concatenated to z (conditional models only)", min=1,
+        max=MAX_WIDTH,
     )
 
 
@@ -30,7 +38,7 @@ class MLPDiscriminatorOptions:
     """LeakyReLU layers with dropout and no batch norm, to one logit."""
 
     hidden_dims: tuple[int, ...] = option(
-        (256, 256, 256), help="width of each hidden layer, input side first", min=1
+        (256, 256, 256), help="width of each hidden layer, input side first", min=1, max=MAX_WIDTH
     )
     negative_slope: float = option(0.2, help="slope of LeakyReLU for negative inputs", min=0.0, max=1.0)
     dropout: float = option(
@@ -47,5 +55,38 @@ class MLPDiscriminatorOptions:
         "so a generator that repeats itself is easy to catch (the batch must be a multiple of it)", min=1, max=64,
     )
     embedding_dim: int = option(
-        16, help="size of the learned class embedding concatenated to x (conditional models only)", min=1
+        16, help="size of the learned class embedding concatenated to x (conditional models only)", min=1,
+        max=MAX_WIDTH,
     )
+
+
+def _linear_parameters(widths: list[int]) -> int:
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+def check_generator_size(options: MLPGeneratorOptions, data: DataInfo) -> None:
+    """Refuse, at validation, a network whose weights alone would not fit in memory."""
+    z = options.latent_dim + (options.embedding_dim if data.num_classes else 0)
+    _check_parameters(_linear_parameters([z, *options.hidden_dims, math.prod(data.shape)]))
+
+
+def check_discriminator_size(options: MLPDiscriminatorOptions, data: DataInfo) -> None:
+    x = (math.prod(data.shape) + (options.embedding_dim if data.num_classes else 0)) * options.pack
+    _check_parameters(_linear_parameters([x, *options.hidden_dims, 1]))
+
+
+def _check_parameters(count: int) -> None:
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"these widths make about {count:,} parameters; at most {MAX_PARAMETERS:,} fit a build "
+            "(narrow hidden_dims)"
+        )
+
+
+def check_pack(options: MLPDiscriminatorOptions, context: Any) -> None:
+    """PacGAN: every batch D sees (train.batch_size reals, as many fakes) must split into whole packs."""
+    if context.train.batch_size % options.pack:
+        raise ValueError(
+            f"pack = {options.pack} must divide train.batch_size = {context.train.batch_size} "
+            f"(D judges {options.pack} samples at once); allowed: a batch_size that is a multiple of {options.pack}"
+        )
