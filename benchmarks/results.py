@@ -45,7 +45,8 @@ IMAGE_AIMS = {
     "dcgan-digits": [("classifier-fd/fd_ratio", "<=", 5.0), ("class-coverage/classes", ">=", 10),
                      ("prdc/recall_ratio", ">=", 0.7)],
 }
-DEFAULT_IMAGE_AIMS = [("conditional-accuracy/accuracy", ">=", AIM_ACCURACY), ("classifier-fd/fd_ratio", "<=", AIM_FD_RATIO)]
+DEFAULT_IMAGE_AIMS = [("conditional-accuracy/accuracy", ">=", AIM_ACCURACY),
+                      ("classifier-fd/fd_ratio", "<=", AIM_FD_RATIO)]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -196,7 +197,8 @@ def image_section(by_recipe: dict[str, list[dict]]) -> list[str]:
         ratios = " | ".join(cell(runs, metric, key) for metric, key in
                             (("classifier-fd", "fd_ratio"), ("prdc", "recall_ratio"), ("prdc", "coverage_ratio"),
                              ("prdc", "precision"), ("intra-class", "diversity_min")))
-        duplicates = f"{cell(runs, 'duplicates', 'rate_max', 100, 2)} % ({cell(runs, 'duplicates', 'floor_max', 100, 2)} %)"
+        worst, real = (cell(runs, "duplicates", key, 100, 2) for key in ("rate_max", "floor_max"))
+        duplicates = f"{worst} % ({real} %)"
         classes = cell(runs, "class-coverage", "classes", digits=1)
         missed = misses(runs, IMAGE_AIMS.get(name.split(" + ")[0], DEFAULT_IMAGE_AIMS))
         lines.append(f"| **{name}** | {len(runs)} | {runs[0]['steps']} | {accuracy} | {ratios} | {duplicates} "
@@ -207,8 +209,8 @@ def image_section(by_recipe: dict[str, list[dict]]) -> list[str]:
                            (("FD", "classifier-fd", "fd_floor"), ("recall", "prdc", "recall_floor"),
                             ("coverage", "prdc", "coverage_floor"), ("precision", "prdc", "precision_floor"))
                            if k in floors.get(m, {}))
-    aims = "; ".join(f"{name}: " + ", ".join(f"{f} {op} {b}" for f, op, b in checks) for name, checks in IMAGE_AIMS.items()
-                     if name in rows)
+    aims = "; ".join(f"{name}: " + ", ".join(f"{f} {op} {b}" for f, op, b in checks)
+                     for name, checks in IMAGE_AIMS.items() if name in rows)
     return lines + [
         "", f"Real-data floors (real test split against the real training split): {floor_text}. Diversity is the "
         "worst class's mean pairwise distance over the real class's (intra-class/diversity_min, real test split "
@@ -295,8 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows = [train_and_evaluate(name, seed, args) for name, seed in runs]
     # plain rows first, then each guided method's, so a recipe's D-guided rows sit together under it
-    results = sorted((row for group in rows for row in group), key=lambda row: (names.index(row.get("base", row["recipe"])),
-                                                                               row.get("guide") or "", args.seeds.index(row["seed"])))
+    results = sorted((row for group in rows for row in group),
+                     key=lambda row: (names.index(row.get("base", row["recipe"])), row.get("guide") or "",
+                                      args.seeds.index(row["seed"])))
     text = render(results, args)
     write_text_atomic(args.out, text)
     if args.json:

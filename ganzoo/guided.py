@@ -193,7 +193,9 @@ def guided_generator(
     return guided
 
 
-def burn_in_levels(logits: torch.Tensor, labels: torch.Tensor | None, quantile: float) -> tuple[torch.Tensor, torch.Tensor]:
+def burn_in_levels(
+    logits: torch.Tensor, labels: torch.Tensor | None, quantile: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """DRS's l_max and gamma from burn-in logits: one pair in all, or one per class when there are labels."""
     groups = [logits] if labels is None else [logits[labels.cpu() == k] for k in range(int(labels.max()) + 1)]
     if any(len(g) == 0 for g in groups):

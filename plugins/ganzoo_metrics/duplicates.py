@@ -44,7 +44,8 @@ class Duplicates(ClassifierMetric):
                 threshold, floor_size, _ = real[c]
                 rates[c] = matched(rows, floor_size, lambda chunk: {"r": duplicate_rate(chunk, threshold)})["r"]
         if not rates:
-            raise GanzooError(f"duplicates: {len(samples)} samples (-n) give no class 2 or more of them; use a larger -n")
+            raise GanzooError(f"duplicates: {len(samples)} samples (-n) give no class 2 or more of them; "
+                              "use a larger -n")
         worst = max(rates, key=rates.__getitem__)
         floors = [floor for _, _, floor in real.values()]
         return {

@@ -26,7 +26,8 @@ class PRDC(ClassifierMetric):
     """Applies to any generator of labelled images, conditional or not."""
 
     #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
-    better = {"precision": "higher", "recall": "higher", "coverage": "higher", "recall_ratio": "higher", "coverage_ratio": "higher"}
+    better = {"precision": "higher", "recall": "higher", "coverage": "higher", "recall_ratio": "higher",
+              "coverage_ratio": "higher"}
 
     name = "prdc"
 
