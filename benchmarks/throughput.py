@@ -193,8 +193,12 @@ def instrument(trainer: Any) -> Clock:
     trainer.d_model = TimedModule(trainer.d_model, clock, "D forward")
     trainer._backward = clock.wrap("backward", trainer._backward)
     trainer._optimizer_step = clock.wrap("optimiser", trainer._optimizer_step)
-    for method, part in (("d_loss", "loss"), ("g_loss", "loss"), ("penalty", "penalty"), ("after_d_step", "clipping")):
-        setattr(trainer.loss, method, clock.wrap(part, getattr(trainer.loss, method)))
+    for method in ("d_objective", "g_objective"):
+        setattr(trainer.loss, method, clock.wrap("loss", getattr(trainer.loss, method)))
+    trainer._penalties = clock.wrap("penalty", trainer._penalties)
+    for regularization in trainer.regularizations:
+        regularizer = regularization.regularizer
+        regularizer.after_d_step = clock.wrap("clipping", regularizer.after_d_step)
     if trainer.ema is not None:
         trainer.ema.update_parameters = clock.wrap("EMA", trainer.ema.update_parameters)
     trainer._log = clock.wrap("logging", trainer._log)

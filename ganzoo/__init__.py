@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 from ganzoo.__about__ import __version__
-from ganzoo.components import Component, DataInfo, GANLoss
+from ganzoo.components import Component, DataInfo, DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.options import option, options_class
@@ -21,6 +21,8 @@ _LAZY = {
     "build_discriminator": "ganzoo.api",
     "build_loss": "ganzoo.api",
     "build_dataset": "ganzoo.api",
+    "build_regularizer": "ganzoo.api",
+    "build_augment": "ganzoo.api",
     "load_generator": "ganzoo.weights",
     "guided_generator": "ganzoo.guided",
     "save_weights": "ganzoo.weights",
@@ -33,8 +35,13 @@ _LAZY = {
 
 __all__ = [
     "Component",
+    "DBatch",
+    "DOutput",
     "DataInfo",
     "GANLoss",
+    "GBatch",
+    "Regularization",
+    "Regularizer",
     "GanzooError",
     "__version__",
     "hookimpl",

@@ -15,10 +15,11 @@ from typing import Any
 
 import attrs
 
-from ganzoo.components import GANLoss
+from ganzoo.components import GANLoss, Regularization
 from ganzoo.errors import GanzooError
-from ganzoo.options import options_to_dict
+from ganzoo.options import options_to_dict, parse_options
 from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
+from ganzoo.recipe.schema import RegularizerSchedule
 from ganzoo.registry import registries
 from ganzoo.run_folder import RunFolder
 
@@ -40,8 +41,22 @@ def build_discriminator(name: str, *, shape: Iterable[int], num_classes: int = 0
 
 
 def build_loss(name: str, **options: Any) -> GANLoss:
-    """A registered loss, e.g. ``build_loss("wasserstein", lipschitz="gradient-penalty")``."""
+    """A registered loss, e.g. ``build_loss("hinge")``."""
     return _build("loss", name, options)
+
+
+def build_regularizer(name: str, *, weight: float = 1.0, every: int = 1, **options: Any) -> Regularization:
+    """A registered regulariser with its schedule, e.g. ``build_regularizer("r1", weight=10.0, every=16)``,
+    for ``Trainer(..., regularizers=[...])``."""
+    schedule = parse_options(RegularizerSchedule, {"weight": weight, "every": every}, source="python",
+                             path="regularizer")
+    return Regularization(_build("regularizer", name, options), weight=schedule.weight, every=schedule.every,
+                          name=name)
+
+
+def build_augment(name: str, *, shape: Iterable[int], **options: Any) -> Any:
+    """A registered D-input augmentation for samples of ``shape``, for ``Trainer(..., augment=...)``."""
+    return _build("augment", name, options, shape=tuple(shape))
 
 
 def build_dataset(name: str, *, split: str = "train", **options: Any) -> Any:
@@ -113,12 +128,21 @@ def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bo
         )
     loss_component = found.component("loss", recipe.loss.name)
     loss = loss_component.load_factory()(recipe.loss.options)
+    regularizers = [
+        Regularization(found.component("regularizer", r.name).load_factory()(r.options), weight=r.schedule.weight,
+                       every=r.schedule.every, name=r.name)
+        for r in recipe.regularizers
+    ]
+    augment = None
+    if recipe.augment is not None:
+        augment = found.component("augment", recipe.augment.name).load_factory()(recipe.augment.options, shape=shape)
     data_component = found.component("dataset", recipe.data.name)
     data = data_component.load_factory()(recipe.data.options, split="train")
     return Trainer(
         modules["generator"], modules["discriminator"], loss, data,
         train=recipe.train, optim=recipe.optim, seed=recipe.seed, num_classes=classes,
         run_dir=run_dir, quiet=quiet, cards=cards, callbacks=eval_callbacks(recipe.eval, seed=recipe.seed),
+        regularizers=regularizers, augment=augment,
     )
 
 
@@ -176,3 +200,13 @@ def run_recipe(
         except OSError as err:  # disk full, a folder made read-only under us: one line, the folder resumable
             raise run_lock.write_failed(folder, err) from None
     return RunResult(run_dir=folder.path, step=trainer.step, figures=figures)
+
+
+def resolve_loss(loss: str | GANLoss) -> GANLoss:
+    """A loss object as given, or the registered loss of that name with its default options."""
+    if isinstance(loss, GANLoss):
+        return loss
+    if isinstance(loss, str):
+        component = registries().component("loss", loss)
+        return component.load_factory()(component.parse({}))
+    raise TypeError(f"loss must be a registered name or a GANLoss, not {type(loss).__name__}")

@@ -18,9 +18,22 @@ Factory signatures, by kind (``options`` is an instance of the component's optio
   ``tensors() -> (x, y | None)`` (whole set in memory), ``sample(n, generator) -> (x, y | None)``
   (an endless source such as a Gaussian mixture), or the ``torch.utils.data.Dataset`` protocol yielding
   ``x`` or ``(x, c)``. Values are in [-1, 1].
+- regularizer:   ``factory(options) -> Regularizer``: a term added to D's loss (penalty) or a constraint applied
+  after D's optimiser step (see :class:`Regularizer`); a recipe's ``[[regularizer]]`` list gives each a
+  ``weight`` and ``every`` (lazy: applied every N critic steps, scaled by N).
+- augment:       ``factory(options, *, shape) -> callable`` with ``augment(x, generator) -> x``: a
+  differentiable transform of D's inputs, applied alike to reals and fakes in both steps; ``generator`` is
+  the run's own ``torch.Generator`` for it (its state is in the checkpoint).
 - metric:        ``factory(options) -> metric`` with ``compute(context) -> dict[str, float]`` and, optionally,
   ``applies_to(context) -> bool`` (run by default for this generator); ``context`` is a
   :class:`ganzoo.evaluation.EvalContext`. See ``register_metrics`` in :mod:`ganzoo.hookspecs`.
+
+Auxiliary outputs: a discriminator may return a mapping with ``"logits"`` (shape ``[N]``) and named extras
+(``"class_logits"``, ``"codes"``) instead of a tensor; it registers ``provides=("class_logits",)`` (or a
+function of its options and number of classes giving that tuple). A generator that owns its latent prior (codes beside the noise)
+registers ``provides=("codes",)`` and offers ``latent_codes(z) -> dict``. A loss or regulariser registers
+``needs={"discriminator": (...), "generator": (...)}``; a recipe whose components do not provide what is needed
+fails at validation, naming both.
 
 Datasets also give ``info(options) -> DataInfo`` at registration, which must be cheap (no loading, no torch),
 so that a recipe pairing a conditional model with unlabelled data fails at validation; and optionally
@@ -46,8 +59,8 @@ from ganzoo.options import options_class, parse_options
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-Kind = Literal["generator", "discriminator", "loss", "dataset", "metric"]
-KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "dataset", "metric")
+Kind = Literal["generator", "discriminator", "loss", "dataset", "metric", "regularizer", "augment"]
+KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "dataset", "metric", "regularizer", "augment")
 DATA_KINDS = ("flat", "image")
 
 
@@ -107,6 +120,23 @@ class Component:
     check: Callable[[Any, DataInfo], None] | None = None
     info: Callable[[Any], DataInfo] | None = None
     override: bool = False
+    provides: tuple[str, ...] | Callable[[Any, int], tuple[str, ...]] = ()
+    needs: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+    def provided(self, options: Any, num_classes: int = 0) -> tuple[str, ...]:
+        """The auxiliary outputs (a discriminator) or latent parts (a generator) this component gives, for
+        these options and this many classes (0: unconditional)."""
+        return tuple(self.provides(options, num_classes) if callable(self.provides) else self.provides)
+
+    def missing(self, role: str, other: Component, options: Any, num_classes: int = 0) -> str | None:
+        """Why ``other`` (the recipe's ``role``) lacks what this loss or regulariser needs, or None."""
+        given = other.provided(options, num_classes)
+        absent = [name for name in self.needs.get(role, ()) if name not in given]
+        if not absent:
+            return None
+        what = "output" if role == "discriminator" else "latent part"
+        return (f"{self.kind} {self.name!r} needs the {role}'s {absent[0]!r} {what}, which {role} {other.name!r} "
+                f"does not give here (it gives: {', '.join(given) or 'none'})")
     check_recipe: Callable[[Any, RecipeContext], None] | None = None
     check_data: Callable[[Any], None] | None = None
 
@@ -199,12 +229,107 @@ class Component:
         return None
 
 
+class DOutput:
+    """What D returned for a batch: the adversarial ``logits`` ``[N]`` and named extras (``class_logits``,
+    ``codes``), each with the batch as its first dimension. A D that returns a tensor has no extras."""
+
+    __slots__ = ("logits", "extras")
+
+    def __init__(self, logits: torch.Tensor, extras: Mapping[str, Any] | None = None) -> None:
+        self.logits, self.extras = logits, dict(extras or {})
+
+    @classmethod
+    def of(cls, result: Any) -> DOutput:
+        """A discriminator's return value (a tensor, or a mapping with ``"logits"``) as a DOutput, in float32."""
+        if isinstance(result, DOutput):
+            return result
+        if isinstance(result, Mapping):
+            extras = {k: v.float() for k, v in result.items() if k != "logits"}
+            return cls(result["logits"].float(), extras)
+        return cls(result.float())
+
+    def __getitem__(self, name: str) -> Any:
+        return self.extras[name]
+
+    def split(self, n: int) -> tuple[DOutput, DOutput]:
+        """The first ``n`` samples' outputs and the rest's (D saw reals and fakes in one batch)."""
+        head = DOutput(self.logits[:n], {k: v[:n] for k, v in self.extras.items()})
+        tail = DOutput(self.logits[n:], {k: v[n:] for k, v in self.extras.items()})
+        return head, tail
+
+
+@attrs.frozen
+class DBatch:
+    """One critic step's batch, as losses and regularisers see it.
+
+    ``real`` and ``fake`` are D's inputs before augmentation (fakes detached), ``labels`` the classes both were
+    drawn for (None when unconditional), ``real_out`` / ``fake_out`` D's outputs on them, ``codes`` the latent
+    codes the fakes were drawn with (a generator that owns its prior; else None). ``critic(x, c)`` runs D (with
+    the run's augmentation) outside DDP and autocast wrappers, for penalties that differentiate D's output with
+    respect to its input.
+    """
+
+    real: Any
+    fake: Any
+    labels: Any
+    real_out: DOutput
+    fake_out: DOutput
+    critic: Callable[..., DOutput]
+    codes: Mapping[str, Any] | None = None
+
+
+@attrs.frozen
+class GBatch:
+    """One generator step's batch: the fakes (with gradients to G), their labels and codes, D's outputs on them,
+    and D's outputs on a fresh real batch when the loss needs them (``needs_real_logits``) or D has BatchNorm."""
+
+    fake: Any
+    labels: Any
+    fake_out: DOutput
+    real_out: DOutput | None = None
+    codes: Mapping[str, Any] | None = None
+
+
+class Regularizer:
+    """A term added to D's loss, or a constraint applied after D's optimiser step, apart from the objective.
+
+    ``penalty(batch)`` returns an unweighted scalar (or None); the trainer multiplies it by the recipe's
+    ``weight`` and, when applied lazily every N critic steps, by N (StyleGAN2's lazy regularisation).
+    ``after_d_step(discriminator)`` runs after each critic step it is due (weight clipping).
+    """
+
+    def penalty(self, batch: DBatch) -> torch.Tensor | None:
+        return None
+
+    def after_d_step(self, discriminator: Any) -> None:
+        """Nothing by default."""
+
+
+@attrs.frozen
+class Regularization:
+    """A regulariser as a recipe applies it: ``weight`` times its penalty, every ``every`` critic steps."""
+
+    regularizer: Regularizer
+    weight: float = 1.0
+    every: int = 1
+    name: str = ""
+
+    def term(self, batch: DBatch) -> torch.Tensor | None:
+        """The penalty as added to D's loss when due: times the weight, and times ``every`` when lazy."""
+        penalty = self.regularizer.penalty(batch)
+        return None if penalty is None else penalty * (self.weight * self.every)
+
+
 class GANLoss:
     """A GAN objective as pure tensor functions, kept apart from the training schedule.
 
     ``d_loss`` and ``g_loss`` take logits (or raw critic scores) and return scalars to *minimise*; they never
     step an optimiser. ``kind`` says how the trainer reports D's outputs: ``"logistic"`` losses read them as
     probabilities sigmoid(logit), ``"critic"`` losses as raw scores.
+
+    The trainer calls ``d_objective(batch)`` and ``g_objective(batch)``; by default they hand the logits to
+    ``d_loss`` / ``g_loss``. A loss that also reads auxiliary outputs (ACGAN's class logits, InfoGAN's codes)
+    overrides them, and registers ``needs=`` so that validation can check the models give those outputs.
     """
 
     kind: Literal["logistic", "critic"] = "logistic"
@@ -218,11 +343,11 @@ class GANLoss:
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def penalty(
-        self, critic: Callable[..., torch.Tensor], real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor | None
-    ) -> torch.Tensor | None:
-        """A regulariser that needs the critic itself (gradient penalty), added to the D loss; None if none."""
-        return None
+    def d_objective(self, batch: DBatch) -> torch.Tensor:
+        return self.d_loss(batch.real_out.logits, batch.fake_out.logits)
 
-    def after_d_step(self, critic: Any) -> None:
-        """Called after each optimiser step of the critic (weight clipping); nothing by default."""
+    def g_objective(self, batch: GBatch) -> torch.Tensor:
+        if self.needs_real_logits:
+            assert batch.real_out is not None
+            return self.g_loss(batch.fake_out.logits, real_logits=batch.real_out.logits)  # type: ignore[call-arg]
+        return self.g_loss(batch.fake_out.logits)

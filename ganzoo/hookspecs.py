@@ -4,7 +4,7 @@ A plugin is any module or object with functions marked ``@ganzoo.hookimpl``, reg
 ``ganzoo`` entry-point group. Each hook receives ``register``, a function to call once per component::
 
     register(name, factory, description="...", options=OptionsClass, conditional=True,
-             data_kinds=("image",), check=None, info=None, override=False)
+             data_kinds=("image",), check=None, info=None, override=False, provides=(), needs={})
 
 ``factory`` may be ``"module:attr"`` so that listing plugins never imports heavy modules. See
 :mod:`ganzoo.components` for what each kind of factory must return, and ``docs/plugins.md`` for a guide.
@@ -66,4 +66,21 @@ def register_metrics(register: Register) -> None:
     Warn about figures that are computed but biased with ``ganzoo.evaluation.warn.warn``
     (an :class:`~ganzoo.evaluation.EvaluationWarning`). Anything trained once and reused (a classifier)
     belongs under ``context.cache_dir``, written atomically (:mod:`ganzoo.atomic`).
+    """
+
+
+@hookspec
+def register_regularizers(register: Register) -> None:
+    """Register regularisers: ``factory(options) -> ganzoo.Regularizer`` with ``penalty(batch)`` (an unweighted
+    term added to D's loss; ``batch`` is a :class:`ganzoo.components.DBatch`) and/or ``after_d_step(D)`` (a
+    constraint such as weight clipping). A recipe's ``[[regularizer]]`` list gives each ``weight`` and
+    ``every``. Pass ``needs={"discriminator": ("class_logits",)}`` when it reads an auxiliary output of D.
+    """
+
+
+@hookspec
+def register_augments(register: Register) -> None:
+    """Register D-input augmentations: ``factory(options, *, shape) -> augment`` with
+    ``augment(x, generator) -> x``, differentiable, drawing its randomness from ``generator`` only (the run
+    keeps that stream in its checkpoints, so a resumed run is bit-exact). Chosen by a recipe's ``[augment]``.
     """

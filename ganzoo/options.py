@@ -76,6 +76,10 @@ def parse_options(cls: type[T], table: Mapping[str, Any] | None, *, source: str 
     fields = attrs.fields_dict(cls)
     hints = typing.get_type_hints(cls)
     unknown = sorted(set(table) - set(fields), key=str)
+    retired = getattr(cls, "__retired__", {})  # option name -> what to write instead (a one-line hint)
+    for name in unknown:
+        if name in retired:
+            raise RecipeError(source, _join(path, str(name)), f"is no longer an option: {retired[name]}")
     if unknown:
         allowed = ", ".join(fields) or "(none)"
         name = str(unknown[0])
@@ -156,10 +160,22 @@ def describe_options(cls: type) -> list[dict[str, Any]]:
                 "type": type_name(hints[field.name]),
                 "default": list(default) if isinstance(default, tuple) else default,
                 "required": field.default is attrs.NOTHING,
+                "range": range_text(meta),
                 "help": meta.get("help", ""),
             }
         )
     return rows
+
+
+def range_text(meta: Mapping[str, Any]) -> str:
+    """What :func:`parse_options` lets through beyond the type: ``>= 0``, ``0 to 1``, ``> 0``, ``'a', 'b'``."""
+    if meta.get("choices") is not None:
+        return ", ".join(repr(c) for c in meta["choices"])
+    lo, hi = meta.get("min"), meta.get("max")
+    low = None if lo is None else f"{'>' if meta.get('exclusive_min') else '>='} {lo:g}"
+    if low and hi is not None and not meta.get("exclusive_min"):
+        return f"{lo:g} to {hi:g}"
+    return " and ".join(part for part in (low, None if hi is None else f"<= {hi:g}") if part)
 
 
 def options_to_dict(options: Any) -> dict[str, Any]:
@@ -199,6 +215,8 @@ def type_name(annotation: Any) -> str:
         if origin is tuple and args and args[-1] is not Ellipsis:
             return f"a list of {len(args)} ({', '.join(type_name(a) for a in args)})"
         inner = args[0] if args else Any
+        if get_origin(inner) is Literal:
+            return f"a list, each {type_name(inner)}"
         return f"a list of {type_name(inner).removeprefix('an ').removeprefix('a ')}s"
     if isinstance(annotation, type) and attrs.has(annotation):
         return "a table"

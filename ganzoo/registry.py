@@ -14,6 +14,7 @@ import attrs
 import pluggy
 
 from ganzoo import plugins as plugin_loading
+from ganzoo.__about__ import DISTRIBUTION
 from ganzoo.components import KINDS, Component, Kind
 from ganzoo.errors import DuplicateComponentError, PluginLoadError, RecipeError, UnknownComponentError
 from ganzoo.options import check_defaults
@@ -24,6 +25,8 @@ HOOKS: dict[Kind, str] = {
     "loss": "register_losses",
     "dataset": "register_datasets",
     "metric": "register_metrics",
+    "regularizer": "register_regularizers",
+    "augment": "register_augments",
 }
 PLURAL: dict[Kind, str] = {kind: hook.removeprefix("register_") for kind, hook in HOOKS.items()}
 
@@ -80,7 +83,7 @@ def _who(record: plugin_loading.PluginRecord) -> str:
 
 
 def _builtin(record: plugin_loading.PluginRecord) -> bool:
-    return record.distribution == "ganzoo" and record.source == "entry point"
+    return record.distribution == DISTRIBUTION and record.source == "entry point"
 
 
 def check_registration(kind: Kind, name: Any, factory: Any, support: dict[str, Any]) -> None:

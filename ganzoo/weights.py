@@ -166,8 +166,14 @@ def count_nonfinite(tensors: dict[str, torch.Tensor]) -> tuple[int, int, list[st
 def save_weights(module: nn.Module, path: str | Path, card: ModelCard) -> Path:
     """Write ``module``'s state as safetensors with ``card`` in the metadata, atomically."""
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
-    data = canonical_safetensors(state, card.to_metadata())
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    metadata = card.to_metadata()
+    return write_atomic(path, lambda tmp: write_file(tmp, canonical_safetensors(state, metadata)))
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (a temporary file of :func:`ganzoo.atomic.write_atomic`)."""
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelCard]:

@@ -16,6 +16,8 @@ OFFLINE_DATA = ("ring8", "grid25", "digits")
 TINY_MODELS = {
     "dcgan": ["generator.width=8", "discriminator.width=8"],
     "mlp": ["generator.hidden_dims=[16]", "discriminator.hidden_dims=[16]"],
+    "acgan": ["discriminator.width=8"],
+    "infogan": ["generator.width=8", "discriminator.width=8"],
 }
 
 
@@ -37,11 +39,8 @@ def tiny(name: str, *, steps: int = 3, batch_size: int = 8, log_every: int = 1, 
          sample_every: int = 0, extra: Iterable[str] = ()) -> list[str]:
     """``--set`` values that make shipped recipe ``name`` train in a second or two."""
     recipe = load_recipe(name)
-    sets = list(TINY_MODELS[recipe.generator.name])
-    if recipe.discriminator.name != recipe.generator.name:  # pragma: no cover - every shipped pair matches
-        sets = [s for s in sets if s.startswith("generator.")] + [
-            s for s in TINY_MODELS[recipe.discriminator.name] if s.startswith("discriminator.")
-        ]
+    sets = [s for s in TINY_MODELS[recipe.generator.name] if s.startswith("generator.")]
+    sets += [s for s in TINY_MODELS[recipe.discriminator.name] if s.startswith("discriminator.")]
     sets += [
         f"train.steps={steps}", f"train.batch_size={batch_size}", f"train.log_every={log_every}",
         f"train.checkpoint_every={checkpoint_every}", f"train.sample_every={sample_every}",

@@ -41,8 +41,10 @@ def test_build_components_by_name():
     x = G(z, c)
     assert x.shape == (4, 1, 16, 16) and x.abs().max() <= 1
     assert D(x, c).shape == (4,)
-    loss = ganzoo.build_loss("wasserstein", lipschitz="gradient-penalty")
+    loss = ganzoo.build_loss("wasserstein")
     assert isinstance(loss, ganzoo.GANLoss) and loss.kind == "critic"
+    penalty = ganzoo.build_regularizer("gradient-penalty", weight=10.0)
+    assert isinstance(penalty, ganzoo.Regularization) and penalty.weight == 10.0
     data = ganzoo.build_dataset("ring8")
     assert tuple(data.info.shape) == (2,)
 
@@ -108,9 +110,10 @@ def test_trainer_takes_a_loss_object_and_a_train_options_object():
     from ganzoo.recipe import TrainOptions
 
     G, D = mlp_pair()
-    loss = ganzoo.build_loss("wasserstein", lipschitz="gradient-penalty")
+    loss = ganzoo.build_loss("wasserstein")
     trainer = ganzoo.Trainer(G, D, loss, ganzoo.build_dataset("ring8"),
-                             train=TrainOptions(steps=2, batch_size=8, d_steps=2), quiet=True)
+                             train=TrainOptions(steps=2, batch_size=8, d_steps=2), quiet=True,
+                             regularizers=[ganzoo.build_regularizer("gradient-penalty", weight=10.0)])
     assert trainer.loss is loss
     figures = trainer.fit()
     assert "penalty" in figures and figures["d_output"] == "raw"

@@ -5,7 +5,8 @@ Every test marked ``distributed`` starts two real processes (DESIGN.md: ``accele
 launch`` starts the same code). They run in the default test run, at tiny width, a few steps each.
 
 What is checked, for WGAN-GP (a second critic forward for the penalty, gradient accumulation under
-``no_sync``) and DCGAN (BatchNorm in G and D, an EMA generator):
+``no_sync``), DCGAN (BatchNorm in G and D, an EMA generator) and DCGAN with R1 and DiffAugment (a
+regulariser's plain forward beside DDP's, an augmentation stream per process):
 
 - all processes end with the same parameters and buffers (``GANZOO_RANK_DIGEST``: each process writes the
   SHA-256 of its tensors when it finishes), and they are the tensors of the weights files on disk;
@@ -49,6 +50,8 @@ CASES = {
     "wgan-gp-digits": (["train.grad_accum=2"], 2, 5 * 2),  # d_steps = 5, each of 2 micro-batches
     # BatchNorm in G and D, EMA; D with BatchNorm sees a real batch in G's step too
     "dcgan-digits": ([], 1, 1 + 1),
+    # a regulariser (R1, lazy: due at critic step 0 here) and DiffAugment (each process its own stream)
+    "dcgan-r1-diffaug-digits": ([], 1, 1 + 1),
 }
 
 
@@ -138,7 +141,7 @@ def run_files(name: str, steps: int, checkpoints: tuple[int, ...], ranks: tuple[
     """Everything a finished run directory holds (sample_every = 0: the last step's samples only)."""
     names = {"recipe.toml", "metrics.jsonl", "curves.png", "generator.safetensors", "discriminator.safetensors",
              f"samples/step-{steps:06d}.png"}
-    if name == "dcgan-digits":  # train.ema = 0.999
+    if name in ("dcgan-digits", "dcgan-r1-diffaug-digits"):  # train.ema = 0.999
         names.add("generator-ema.safetensors")
     for step in checkpoints:
         names.add(f"checkpoints/step-{step:06d}.safetensors")
@@ -259,8 +262,9 @@ def test_each_process_takes_its_own_shard_of_each_epoch():
 
 @pytest.mark.distributed
 def test_stopped_and_resumed_two_process_run_is_bit_identical(tmp_path, full_run):
-    """dcgan: BatchNorm statistics and the EMA across the stop, each process's noise and data position."""
-    name = "dcgan-digits"
+    """dcgan + R1 + DiffAugment: BatchNorm statistics and the EMA across the stop, each process's noise,
+    augmentation stream and data position."""
+    name = "dcgan-r1-diffaug-digits"
     full = full_run(name)
     first = launch(["run", name, *set_args(tiny_sets(name, HALF)), "--out", "run"], tmp=tmp_path, cwd=tmp_path)
     assert first.returncode == 0, first.report()
@@ -301,7 +305,7 @@ def test_ctrl_c_stops_every_process_at_the_same_step_and_resumes(tmp_path):
     main, other = stopped.ranks
     assert "interrupted at step" in main, stopped.report()
     step = int(main.split("interrupted at step ")[1].split(";")[0])
-    assert "ganzoo: interrupted; checkpoint saved; resume with: ganzoo run --resume run" in main
+    assert f"ganzoo: interrupted at step {step}; checkpoint saved; resume with: ganzoo run --resume run" in main
     assert "interrupted" not in other and "Traceback" not in other, other
     assert files(run_dir / "checkpoints") == {f"step-{step:06d}.safetensors", f"step-{step:06d}.rank0.safetensors",
                                               f"step-{step:06d}.rank1.safetensors"}

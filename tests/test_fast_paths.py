@@ -109,9 +109,9 @@ def test_compile_with_a_gradient_penalty_trains_on_cpu():
     """The penalty's double backward bypasses the compiled critic (torch.compile cannot do it): no crash."""
     pytest.importorskip("torch._dynamo")
     G, D = tiny_mlp()
-    loss = ganzoo.build_loss("wasserstein", lipschitz="gradient-penalty")
-    trainer = ganzoo.Trainer(G, D, loss, ganzoo.build_dataset("ring8"), steps=1, batch_size=8, d_steps=1,
-                             log_every=1, device="cpu", quiet=True, compile=True)
+    trainer = ganzoo.Trainer(G, D, "wasserstein", ganzoo.build_dataset("ring8"), steps=1, batch_size=8, d_steps=1,
+                             log_every=1, device="cpu", quiet=True, compile=True,
+                             regularizers=[ganzoo.build_regularizer("gradient-penalty", weight=10.0)])
     row = trainer.fit()
     assert trainer.step == 1 and "penalty" in row and torch.isfinite(torch.tensor(row["penalty"]))
 
@@ -130,10 +130,12 @@ def test_calling_torch_directly_gives_the_same_weights_as_accelerates_wrappers(l
     results = []
     for plain in (True, False):
         G, D = tiny_dcgan(num_classes=10)
-        chosen = ganzoo.build_loss("wasserstein", lipschitz="gradient-penalty") if loss == "wgan-gp" else loss
+        chosen = "wasserstein" if loss == "wgan-gp" else loss
+        penalty = [ganzoo.build_regularizer("gradient-penalty", weight=10.0)] if loss == "wgan-gp" else []
         torch.manual_seed(3)
         trainer = ganzoo.Trainer(G, D, chosen, ganzoo.build_dataset("digits", image_size=16), steps=3,
-                                 batch_size=8, d_steps=2, ema=0.99, log_every=2, device="cpu", quiet=True)
+                                 batch_size=8, d_steps=2, ema=0.99, log_every=2, device="cpu", quiet=True,
+                                 regularizers=penalty)
         assert trainer._plain_steps  # one process, fp32, no DeepSpeed: the wrappers add nothing here
         trainer._plain_steps = plain
         trainer.fit()
@@ -233,7 +235,7 @@ def test_no_host_device_sync_inside_a_step_on_a_gpu():
 
 # ---------------------------------------------------------------- the benchmark compares like with like
 @pytest.mark.skipif(not (BENCHMARKS / "overhead.py").is_file(), reason="benchmarks/ is not shipped in the sdist")
-@pytest.mark.parametrize("case", ["mlp-ring8", "cdcgan-digits", "wgan-gp-digits"])
+@pytest.mark.parametrize("case", ["mlp-ring8", "cdcgan-digits", "wgan-gp-digits", "dcgan-r1-digits"])
 def test_the_overhead_benchmarks_plain_loop_gives_ganzoos_weights(case):
     sys.path.insert(0, str(BENCHMARKS))
     try:

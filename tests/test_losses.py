@@ -1,5 +1,5 @@
 """The built-in losses against facts that hold independently of any implementation: known values, the
-saturation of the minimax generator loss, the optimal discriminator, and hand-computed gradient penalties."""
+saturation of the minimax generator loss, the optimal discriminator (the penalties: test_regularizers.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from typing import Any
 import pluggy
 import pytest
 import torch
-from torch import nn
 
 import ganzoo_losses
 from ganzoo.components import Component, GANLoss
 from ganzoo_losses.hinge import HingeLoss
 from ganzoo_losses.least_squares import LeastSquaresLoss
 from ganzoo_losses.logistic import MinimaxLoss, NonSaturatingLoss
-from ganzoo_losses.options import LeastSquaresOptions, WassersteinOptions
+from ganzoo_losses.options import LeastSquaresOptions
 from ganzoo_losses.wasserstein import WassersteinLoss
 
 LOG4 = math.log(4.0)
@@ -44,7 +43,6 @@ def all_losses() -> list[GANLoss]:
         MinimaxLoss(),
         NonSaturatingLoss(),
         WassersteinLoss(),
-        WassersteinLoss(WassersteinOptions(lipschitz="gradient-penalty")),
         HingeLoss(),
         LeastSquaresLoss(),
     ]
@@ -77,16 +75,15 @@ def test_every_loss_registers_and_builds_from_default_options() -> None:
     }
 
 
-def test_wasserstein_options_validate() -> None:
+def test_wasserstein_is_the_pure_objective_and_its_old_options_say_what_to_write() -> None:
     from ganzoo.errors import RecipeError
 
     component = registered()["wasserstein"]
-    options = component.parse({"lipschitz": "gradient-penalty", "gp_weight": 5})
-    assert options.gp_weight == 5.0 and options.clip == 0.01
-    with pytest.raises(RecipeError, match="lipschitz"):
-        component.parse({"lipschitz": "spectral"})
-    with pytest.raises(RecipeError, match="clip"):
-        component.parse({"clip": 0})
+    component.parse({})
+    for old in ("lipschitz", "clip", "gp_weight"):
+        with pytest.raises(RecipeError, match=r"\[\[regularizer\]\] name = \"gradient-penalty\"") as err:
+            component.parse({old: 1})
+        assert f"loss.{old}" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
@@ -193,156 +190,3 @@ def test_least_squares_formulas() -> None:
     other = LeastSquaresLoss(LeastSquaresOptions(fake_target=-1.0, real_target=1.0, generator_target=0.0))
     assert float(other.d_loss(torch.tensor([1.0]), torch.tensor([1.0]))) == pytest.approx(0.5 * 4)
     assert float(other.g_loss(torch.tensor([2.0]))) == pytest.approx(0.5 * 4)
-
-
-def test_logistic_and_critic_losses_have_no_regulariser() -> None:
-    for loss in (MinimaxLoss(), NonSaturatingLoss(), HingeLoss(), LeastSquaresLoss()):
-        assert loss.penalty(lambda x, c: x.sum(1), torch.zeros(2, 2), torch.zeros(2, 2), None) is None
-
-
-# ---------------------------------------------------------------- Lipschitz constraints
-
-
-def gp_loss(weight: float = 10.0) -> WassersteinLoss:
-    return WassersteinLoss(WassersteinOptions(lipschitz="gradient-penalty", gp_weight=weight))
-
-
-def test_gradient_penalty_of_a_linear_critic_is_hand_computable() -> None:
-    """f(x) = w . x has gradient w at every point: penalty = lambda (||w|| - 1)^2 whatever the alpha,
-    and its gradient w.r.t. w is lambda 2 (||w|| - 1) w / ||w||, which only exists with create_graph."""
-    torch.manual_seed(0)
-    w = torch.randn(3, 4, 4, requires_grad=True)
-    real, fake = torch.randn(6, 3, 4, 4), torch.randn(6, 3, 4, 4)
-    penalty = gp_loss(10.0).penalty(lambda x, c: (x * w).sum(dim=(1, 2, 3)), real, fake, None)
-    norm = w.detach().norm()
-    assert float(penalty.detach()) == pytest.approx(float(10.0 * (norm - 1) ** 2), rel=1e-5)
-    penalty.backward()
-    assert torch.allclose(w.grad, 10.0 * 2 * (norm - 1) * w.detach() / norm, rtol=1e-4)
-
-
-def test_gradient_penalty_takes_the_norm_per_sample() -> None:
-    """f(x) = k/2 sum(x^2) has gradient k x: with real = fake, x_hat = real whatever the alpha, and the
-    per-sample norms k ||x_i|| differ, so a batch-wide norm or a wrong reduction gives another number."""
-    k = 0.5
-    real = torch.stack([torch.full((2, 3, 3), v) for v in (0.1, 0.4, 1.0)])  # norms 0.3 sqrt(2) ...
-    penalty = gp_loss(2.0).penalty(lambda x, c: 0.5 * k * x.square().flatten(1).sum(1), real, real.clone(), None)
-    norms = k * real.flatten(1).norm(dim=1)
-    expected = 2.0 * ((norms - 1) ** 2).mean()
-    assert float(penalty.detach()) == pytest.approx(float(expected), rel=1e-5)
-    batch_norm = k * real.norm()
-    assert abs(float(expected) - float(2.0 * (batch_norm - 1) ** 2)) > 0.1  # the test can tell them apart
-
-
-@pytest.mark.parametrize("shape", [(5, 2), (5, 3, 4, 4), (5, 1, 2, 3, 4)])
-def test_gradient_penalty_draws_one_interpolation_weight_per_sample(shape: tuple[int, ...]) -> None:
-    seen: list[torch.Tensor] = []
-
-    def critic(x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        seen.append(x.detach())
-        return x.flatten(1).sum(1)
-
-    gp_loss().penalty(critic, torch.ones(shape), torch.zeros(shape), None)
-    (x_hat,) = seen
-    alpha = x_hat.flatten(1)  # alpha * 1 + (1 - alpha) * 0, per element
-    assert torch.allclose(alpha, alpha[:, :1].expand_as(alpha)), "weight varies within a sample"
-    assert alpha[:, 0].unique().numel() == shape[0], "samples share a weight"
-    assert ((alpha >= 0) & (alpha <= 1)).all()
-
-
-def test_gradient_penalty_passes_the_condition_and_detaches_the_generator() -> None:
-    received: list[Any] = []
-    fake = torch.randn(4, 2, requires_grad=True)
-    labels = torch.tensor([0, 1, 2, 3])
-    w = torch.ones(2, requires_grad=True)
-
-    def critic(x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        received.append(c)
-        return (x * w * (1 + c.float()[:, None])).sum(1)
-
-    penalty = gp_loss(1.0).penalty(critic, torch.randn(4, 2), fake, labels)
-    assert received[0] is labels
-    # gradient norm of sample i is (1 + i) sqrt(2)
-    expected = ((torch.arange(1.0, 5.0) * math.sqrt(2) - 1) ** 2).mean()
-    assert float(penalty.detach()) == pytest.approx(float(expected), rel=1e-5)
-    penalty.backward()
-    assert fake.grad is None and w.grad is not None
-
-
-def test_gradient_penalty_is_float32_and_finite_under_bf16_autocast() -> None:
-    torch.manual_seed(0)
-    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Flatten(0))
-    real, fake = torch.randn(8, 3, 2, 2), torch.randn(8, 3, 2, 2)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert critic(real).dtype == torch.bfloat16  # autocast is really on
-        penalty = gp_loss().penalty(lambda x, c: critic(x), real, fake, None)
-    assert penalty.dtype == torch.float32 and torch.isfinite(penalty)
-    penalty.backward()
-    first = critic[1].weight.grad
-    assert first is not None and torch.isfinite(first).all() and first.abs().sum() > 0
-
-
-def test_weight_clipping_bounds_every_parameter() -> None:
-    torch.manual_seed(0)
-    critic = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.Linear(8, 1))
-    with torch.no_grad():
-        for p in critic.parameters():
-            p.mul_(0).add_(torch.randn_like(p))  # well outside the bound
-    loss = WassersteinLoss(WassersteinOptions(clip=0.05))
-    assert loss.penalty(critic, torch.zeros(2, 4), torch.zeros(2, 4), None) is None
-    loss.after_d_step(critic)
-    for p in critic.parameters():
-        assert p.abs().max() <= 0.05 + 1e-8
-        assert (p.abs() == 0.05).any()  # clamped, not rescaled
-        assert p.requires_grad and p.grad is None
-
-
-def test_gradient_penalty_mode_does_not_clip() -> None:
-    critic = nn.Linear(3, 1)
-    with torch.no_grad():
-        critic.weight.fill_(2.0)
-    gp_loss().after_d_step(critic)
-    assert float(critic.weight.detach().max()) == 2.0
-
-
-class RecordingCritic(nn.Module):
-    """A small critic that records the dtype its layers compute in."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
-        self.dtypes: list[torch.dtype] = []
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        out = self.layers(x)
-        self.dtypes.append(out.dtype)
-        return out.squeeze(1)
-
-
-def test_gradient_penalty_is_float32_inside_accelerate_mixed_precision() -> None:
-    """accelerate's bf16 patches the model's forward to enter autocast itself; the penalty must still run
-    the critic in float32, while the D loss forward stays in bf16."""
-    from accelerate import Accelerator
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=False)
-    GradientState._reset_state()
-    try:
-        critic = Accelerator(cpu=True, mixed_precision="bf16").prepare(RecordingCritic())
-        critic(torch.randn(3, 4))
-        assert critic.dtypes == [torch.bfloat16]  # the patch is in place
-        penalty = gp_loss().penalty(critic, torch.randn(3, 4), torch.randn(3, 4), None)
-        assert critic.dtypes[1:] == [torch.float32] and penalty.dtype == torch.float32
-        penalty.backward()
-        assert torch.isfinite(critic.layers[0].weight.grad).all()
-    finally:
-        AcceleratorState._reset_state(reset_partial_state=False)
-        GradientState._reset_state()
-
-
-def test_gradient_penalty_works_through_torch_compile() -> None:
-    """torch.compile has no double backward: the penalty must differentiate the plain module."""
-    critic = RecordingCritic()
-    compiled = torch.compile(critic)
-    penalty = gp_loss().penalty(compiled, torch.randn(3, 4), torch.randn(3, 4), None)
-    penalty.backward()
-    assert critic.layers[0].weight.grad is not None

@@ -18,7 +18,7 @@ from ganzoo.scaffold import FILES, ganzoo_requirement, plugin_names, render
 NAME = "ganzoo-tiny-gan"
 EXPECTED_FILES = {
     "pyproject.toml", "README.md", "ganzoo_tiny_gan/__init__.py", "ganzoo_tiny_gan/options.py",
-    "ganzoo_tiny_gan/models.py", "tests/test_ganzoo_tiny_gan.py",
+    "ganzoo_tiny_gan/models.py", "ganzoo_tiny_gan/regularizers.py", "tests/test_ganzoo_tiny_gan.py",
 }
 
 
@@ -58,7 +58,7 @@ def test_generated_package_installs_and_passes_its_own_test(generated, tmp_path)
         capture_output=True, text=True, timeout=300, cwd=tmp_path, env=clean_env(site),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
 
 
 def test_generated_plugin_is_listed_and_the_commands_are_torch_free(generated, tmp_path):
@@ -135,9 +135,9 @@ def test_names_derived_from_the_distribution_name():
 
 
 def test_requirement_bounds_the_release_series():
-    assert ganzoo_requirement("0.1.0") == "ganzoo>=0.1,<0.2"
-    assert ganzoo_requirement("0.12.3.dev1") == "ganzoo>=0.12,<0.13"
-    assert ganzoo_requirement("1.4.2") == "ganzoo>=1.4,<2"
+    assert ganzoo_requirement("0.1.0") == "pyganzoo>=0.1,<0.2"
+    assert ganzoo_requirement("0.12.3.dev1") == "pyganzoo>=0.12,<0.13"
+    assert ganzoo_requirement("1.4.2") == "pyganzoo>=1.4,<2"
     assert ganzoo_requirement() == ganzoo_requirement(__version__)
 
 

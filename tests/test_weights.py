@@ -83,12 +83,13 @@ def test_weights_and_checkpoints_load_without_pickle(runs, monkeypatch):
 
 
 def expected_samples(run_dir, n=16, seed=3, label=None):
-    """What ``ganzoo sample`` promises: load_generator, noise from torch.Generator().manual_seed(seed)."""
+    """What ``ganzoo sample`` promises: load_generator, noise from torch.Generator().manual_seed(seed), and
+    the .npy in the data's own units (the transform the weights file records)."""
     G = ganzoo.load_generator(run_dir)
     z = torch.randn(n, G.card.latent_dim, generator=torch.Generator().manual_seed(seed))
     c = None if label is None else torch.full((n,), label, dtype=torch.long)
     with torch.no_grad():
-        return G(z, c).numpy()
+        return G.card.to_data_units(G(z, c)).numpy()
 
 
 @pytest.mark.slow  # two fresh interpreters

@@ -10,7 +10,10 @@ from ganzoo.__about__ import __version__
 from ganzoo.cli import render
 
 KIND_ARGS = {"generators": "generator", "discriminators": "discriminator", "losses": "loss",
-             "datasets": "dataset", "metrics": "metric"}
+             "datasets": "dataset", "metrics": "metric", "regularizers": "regularizer", "augments": "augment"}
+SHOW_KINDS = {**KIND_ARGS, **{kind: kind for kind in KIND_ARGS.values()}}  # `show dataset` or `show datasets`
+RECIPE_SECTION = {"generator": "generator", "discriminator": "discriminator", "loss": "loss", "dataset": "data",
+                  "regularizer": "regularizer", "augment": "augment"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("kind", nargs="?", choices=list(KIND_ARGS), help="only this kind")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=show_list)
+
+    show = sub.add_parser("show", help="one component's options: type, default, range, help")
+    show.add_argument("kind", choices=list(SHOW_KINDS), metavar="KIND",
+                      help="generator, discriminator, loss, dataset or metric")
+    show.add_argument("name", metavar="NAME", help="its registered name (see `ganzoo list`)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=show_component)
 
     plugins = sub.add_parser("plugins", help="list plugins, what they registered and load errors")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -63,18 +73,68 @@ def show_list(args: argparse.Namespace) -> int:
             for c in components
         ])
         return 0
-    rows = [
-        [c.kind, c.name, c.plugin, _conditional(c), ", ".join(c.data_kinds) if c.kind in ("generator", "discriminator") else "", c.description]
-        for c in components
-    ]
-    render.table("Registered components", ["kind", "name", "plugin", "conditional", "data", "description"], rows)
+    render.write_lines(listing_lines(components, render.text_width()))
     return 0
 
 
-def _conditional(component) -> str:
-    if component.kind not in ("generator", "discriminator"):
-        return ""
-    return "yes" if component.conditional else "no"
+def listing_lines(components, width: int) -> list[str]:
+    """Each kind under its heading; per component one line (name, plugin, what it fits) and its description
+    wrapped beneath: readable at any width, piped or not (a table squeezes the description to a word a line)."""
+    lines: list[str] = []
+    kind = None
+    for c in components:
+        if c.kind != kind:
+            kind = c.kind
+            lines += ([""] if lines else []) + [f"{PLURAL_OF[kind]}:"]
+        facts = [f"plugin {c.plugin}"]
+        if c.kind in ("generator", "discriminator"):
+            facts += [f"data {'/'.join(c.data_kinds)}", "conditional or not" if c.conditional else "unconditional"]
+        lines.append(f"  {c.name}  ({', '.join(facts)})")
+        lines += render.wrap(c.description or "-", width, "      ")
+    lines += ["", "Options of one: ganzoo show KIND NAME (e.g. ganzoo show dataset image-folder)"]
+    return lines
+
+
+PLURAL_OF = {kind: plural for plural, kind in KIND_ARGS.items()}
+
+
+def show_component(args: argparse.Namespace) -> int:
+    from ganzoo.options import describe_options
+    from ganzoo.registry import registries
+
+    found = registries()
+    kind = SHOW_KINDS[args.kind]
+    component = found.component(kind, args.name)  # an unknown name: one line with the closest ones
+    options = describe_options(component.options)
+    if args.json:
+        render.emit_json({"kind": kind, "name": component.name, "plugin": component.plugin,
+                          "description": component.description, "options": options})
+        return 0
+    print(f"{kind} {component.name} (plugin {component.plugin})")
+    render.write_lines(render.wrap(component.description, render.text_width(), "  "))
+    if not options:
+        print("\nNo options.")
+        return 0
+    rows = [[o["name"], _short_type(o["type"]), "(required)" if o["required"] else _default(o["default"]),
+             o["range"], o["help"]] for o in options]
+    render.table("Options", ["option", "type", "default", "range", "help"], rows, wrap_last=True)
+    section = RECIPE_SECTION.get(kind)
+    if section:
+        print(f"In a recipe: [{section}] name = \"{component.name}\", then any option above as KEY = VALUE.")
+    else:
+        print(f"In a recipe: [eval] metrics = [\"{component.name}\"]; ganzoo eval RUN --metric {component.name}")
+    return 0
+
+
+def _short_type(text: str) -> str:
+    return text.removeprefix("an ").removeprefix("a ")
+
+
+def _default(value) -> str:
+    import json
+
+    return json.dumps(value) if isinstance(value, (str, list, bool)) or value is None else f"{value:g}" \
+        if isinstance(value, float) else str(value)
 
 
 def show_plugins(args: argparse.Namespace) -> int:

@@ -9,9 +9,9 @@ from pathlib import Path
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "new-plugin",
-        help="write a ready-to-edit plugin package (pyproject with the entry point, a generator, a test)",
+        help="write a ready-to-edit plugin package (pyproject with the entry point, a generator, a regulariser, tests)",
         description="Write a plugin package: pyproject.toml with the `ganzoo` entry point, one generator with "
-                    "an options class, and a test that uses the ganzoo_plugin fixture. NAME is the "
+                    "an options class, one regulariser of D, and tests that use the ganzoo_plugin fixture. NAME is the "
                     "distribution name, e.g. ganzoo-tiny-gan (module ganzoo_tiny_gan, component tiny-gan).",
     )
     parser.add_argument("name", metavar="NAME", help="letters, digits, '-' and '_', starting with a letter")

@@ -47,13 +47,14 @@ def run(args: argparse.Namespace) -> int:
     main_process = launched_rank() == 0  # started by torchrun or accelerate launch: the others say nothing
     try:
         result = run_recipe(recipe, out=args.out, resume=args.resume, quiet=args.quiet)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # the one message of a Ctrl-C (the trainer only says where it stopped)
         if not main_process:
             return 130  # interrupted, as the main process reports
         where = args.resume or args.out
+        what = str(stop) or "interrupted"  # "interrupted at step N; checkpoint saved" from the trainer
         hint = f"; resume with: ganzoo run --resume {where}" if where else ""
-        print(f"ganzoo: interrupted; checkpoint saved{hint}", file=sys.stderr)
-        raise
+        print(f"ganzoo: {what}{hint}", file=sys.stderr)
+        return 130
     if not args.quiet and main_process:
         print(f"done: {result.step} steps; run directory {result.run_dir}")
     return 0

@@ -14,11 +14,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     parser.add_argument("--class", dest="label", type=int, metavar="C", help="class to draw (conditional models)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--vary", metavar="CODE", help="a latent code's traversal (InfoGAN: categorical, continuous-0, "
+                        "...): each row one noise, the code varied along it, all else fixed; -n rows' worth")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE",
                         help=".png grid, or .npy raw samples in the data's own units (ring8: the unit circle; "
                              "images: pixel intensities in [0, 1])")
     parser.add_argument("--model-units", action="store_true",
                         help=".npy in the generator's own units instead ([-1, 1], the dataset's scale applied)")
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="enlarge each tile N times (nearest neighbour); default: tiles at least 48 px")
     parser.add_argument("--guide", choices=["drs", "mh"],
                         help="filter by the run's discriminator: drs = rejection sampling (Azadi et al. 2019), "
                              "mh = Metropolis-Hastings (Turner et al. 2019); needs discriminator.safetensors")
@@ -48,6 +52,29 @@ def draw(generator, n: int, label: int | None, seed: int):
         return generator(z, c), c
 
 
+def traversal(generator, code: str, n: int, seed: int):
+    """Rows of samples, one noise per row, with ``code`` stepped through its values along the row: about ``n``
+    samples (at least one row). The generator says what its codes are (``code_names``, ``vary``)."""
+    import torch
+
+    names = list(generator.code_names()) if callable(getattr(generator, "code_names", None)) else []
+    if not names:
+        raise GanzooError(f"--vary {code}: this generator has no latent codes to vary (an infogan generator has)")
+    if code not in names:
+        raise GanzooError(f"--vary {code}: no such code; allowed: {', '.join(names)}")
+    per_row = len(generator.vary(torch_zeros(generator), code))
+    z = torch.randn(max(1, n // per_row), generator.card.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return generator(generator.vary(z, code))
+
+
+def torch_zeros(generator):
+    """One all-zero latent row: what ``vary`` needs to say how many values a code steps through."""
+    import torch
+
+    return torch.zeros(1, generator.card.latent_dim)
+
+
 def sample(args: argparse.Namespace) -> int:
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
@@ -56,6 +83,8 @@ def sample(args: argparse.Namespace) -> int:
         raise GanzooError(f"-n {args.n}: must be between 1 and {MAX_SAMPLES}")
     if not 0 <= args.seed < 2**63:
         raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**63 - 1}")
+    if args.scale is not None and not 1 <= args.scale <= 64:
+        raise GanzooError(f"--scale {args.scale}: must be a whole number from 1 to 64")
 
     import numpy as np
 
@@ -69,10 +98,13 @@ def sample(args: argparse.Namespace) -> int:
         generator = guided_generator(args.weights, args.guide, seed=args.seed)
     else:
         generator = load_generator(args.weights)
-    samples, c = draw(generator, args.n, args.label, args.seed)
+    if args.vary is not None:
+        samples, c = traversal(generator, args.vary, args.n, args.seed), None
+    else:
+        samples, c = draw(generator, args.n, args.label, args.seed)
     bad = int((~samples.isfinite()).any(dim=tuple(range(1, samples.dim()))).sum()) if samples.numel() else 0
     if bad:  # a diverged generator: never hand out nan samples as if they were data
-        raise GanzooError(f"{args.weights}: {bad} of {args.n} samples are not finite (nan or inf); nothing written. "
+        raise GanzooError(f"{args.weights}: {bad} of {len(samples)} samples are not finite (nan or inf); nothing written. "
                           "The weights are degenerate: sample from an earlier checkpoint or retrain")
     if suffix == ".npy":
         if not args.model_units:
@@ -88,6 +120,24 @@ def sample(args: argparse.Namespace) -> int:
         write_atomic(args.out, write_npy)
     else:
         rows = generator.card.num_classes if c is not None and args.label is None else None
-        save_samples(samples, args.out, rows=rows)
-    print(f"wrote {args.n} samples to {args.out}")
+        if args.vary is not None:
+            rows = max(1, args.n // len(generator.vary(torch_zeros(generator), args.vary)))
+        save_samples(samples, args.out, rows=rows, scale=args.scale, reference=_real_points(generator, samples))
+    print(f"wrote {len(samples)} samples to {args.out}")
     return 0
+
+
+def _real_points(generator, samples):
+    """Real points to draw behind a 2-D scatter plot, from the dataset the weights' recipe names (None for
+    images, or when the weights do not say, or the data is not at hand)."""
+    if samples.dim() != 2 or samples.shape[1] != 2:
+        return None
+    from ganzoo.evaluation.context import EvalContext
+
+    context = EvalContext(generator, generator.card, n=4 * len(samples), device="cpu")
+    if context.dataset_name is None:
+        return None
+    try:
+        return context.real("train", 4 * len(samples))[0]
+    except GanzooError:
+        return None

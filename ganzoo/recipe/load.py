@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ganzoo.components import RecipeContext
 from ganzoo.errors import GanzooError, RecipeError, UnknownComponentError
 from ganzoo.options import did_you_mean, parse_options
-from ganzoo.recipe.schema import ComponentChoice, EvalOptions, Header, OptimSection, Recipe, TrainOptions
+from ganzoo.recipe.schema import ComponentChoice, EvalOptions, Header, OptimSection, Recipe, RegularizerChoice
+from ganzoo.recipe.schema import RegularizerSchedule, TrainOptions
 
 COMPONENT_SECTIONS = ("data", "generator", "discriminator", "loss")
 SECTIONS = {"train": TrainOptions, "optim": OptimSection, "eval": EvalOptions}
 TOP_LEVEL = ("name", "description", "seed", "conditional")
-KIND_OF_SECTION = {"data": "dataset", "generator": "generator", "discriminator": "discriminator", "loss": "loss"}
+EXTRA_SECTIONS = ("regularizer", "augment")  # a list of [[regularizer]] tables; an optional [augment] table
+KIND_OF_SECTION = {"data": "dataset", "generator": "generator", "discriminator": "discriminator", "loss": "loss",
+                   "augment": "augment"}
 #: a run's name becomes one folder under runs/: one path component, no '..', nothing hidden or absolute
 RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
 RUN_NAME_RULE = "one path component of 1 to 100 letters, digits, '.', '_', '+' or '-', not starting with '.', '-' or '+'"
@@ -146,7 +152,7 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
     if not isinstance(raw, Mapping):
         raise RecipeError(source, "", f"got {type(raw).__name__}; expected a table of sections")
     raw = dict(raw)
-    allowed = (*TOP_LEVEL, *COMPONENT_SECTIONS, *SECTIONS)
+    allowed = (*TOP_LEVEL, *COMPONENT_SECTIONS, *EXTRA_SECTIONS, *SECTIONS)
     for key in raw:
         if key not in allowed:
             raise RecipeError(source, str(key), f"unknown section or key{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}")
@@ -173,6 +179,15 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         problem = found.component(choice.kind, choice.name).problem_with_recipe(choice.options, context)
         if problem:
             raise RecipeError(source, section, problem)
+    regularizers = _regularizers(found, raw.get("regularizer"), source)
+    augment = None
+    if raw.get("augment") is not None:
+        augment = _component(found, "augment", raw["augment"], source)
+        problem = found.component("augment", augment.name).validate_for(augment.options, info, False)
+        if problem:
+            raise RecipeError(source, "augment.name", problem)
+    _check_needs(found, choices, regularizers, info.num_classes if header.conditional else 0, source)
+    _check_trackers(sections["train"], source)
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
@@ -181,9 +196,57 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         header=header,
         data_info=info,
         source=source,
+        regularizers=regularizers,
+        augment=augment,
         **choices,  # type: ignore[arg-type]
         **sections,  # type: ignore[arg-type]
     )
+
+
+def _regularizers(found: Any, entries: Any, source: str) -> tuple[RegularizerChoice, ...]:
+    """The ``[[regularizer]]`` list: each a table with a registered ``name``, ``weight``, ``every`` and options."""
+    if entries is None:
+        return ()
+    if isinstance(entries, Mapping):
+        entries = [entries]  # a single [regularizer] table
+    if not isinstance(entries, list):
+        raise RecipeError(source, "regularizer", f"got {entries!r}; expected [[regularizer]] tables with a name")
+    chosen = []
+    schedule_keys = [f.name for f in attrs.fields(RegularizerSchedule)]
+    for index, table in enumerate(entries):
+        path = f"regularizer[{index}]"
+        if not isinstance(table, Mapping):
+            raise RecipeError(source, path, f"got {table!r}; expected a table such as name = \"r1\"")
+        rest = dict(table)
+        name = rest.pop("name", None)
+        if not isinstance(name, str):
+            raise RecipeError(source, f"{path}.name", "missing required field (a regulariser's name)"
+                              if name is None else f"got {name!r}; expected a string")
+        try:
+            component = found.component("regularizer", name)
+        except UnknownComponentError as err:
+            raise RecipeError(source, f"{path}.name", str(err)) from None
+        schedule = parse_options(RegularizerSchedule, {k: rest.pop(k) for k in schedule_keys if k in rest},
+                                 source=source, path=path)
+        if not math.isfinite(schedule.weight):
+            raise RecipeError(source, f"{path}.weight", f"got {schedule.weight!r}; must be a finite number >= 0")
+        options = component.parse(rest, source=source, path=path)
+        chosen.append(RegularizerChoice(name=name, schedule=schedule, options=options))
+    return tuple(chosen)
+
+
+def _check_needs(found: Any, choices: Mapping[str, ComponentChoice], regularizers: Any, classes: int,
+                 source: str) -> None:
+    """A loss or regulariser that reads an output the discriminator does not give (or a latent part the generator
+    does not own) is an error here, before anything is built."""
+    consumers = [("loss.name", found.component("loss", choices["loss"].name))]
+    consumers += [(f"regularizer[{i}].name", found.component("regularizer", r.name)) for i, r in enumerate(regularizers)]
+    for field, consumer in consumers:
+        for role in ("discriminator", "generator"):
+            choice = choices[role]
+            problem = consumer.missing(role, found.component(role, choice.name), choice.options, classes)
+            if problem:
+                raise RecipeError(source, field, problem)
 
 
 def check_data(recipe: Recipe) -> Recipe:
@@ -206,6 +269,16 @@ def _data_info(component: Any, options: Any, source: str) -> Any:
         raise
     except (ValueError, GanzooError) as err:  # a missing image folder, say: name the recipe and its section
         raise RecipeError(source, "data", str(err)) from None
+
+
+def _check_trackers(train: TrainOptions, source: str) -> None:
+    """A tracker named but not installed fails here, before any work, not at the first logged step."""
+    from ganzoo.training.tracking import missing_tracker  # finds modules without importing them (or torch)
+
+    missing = missing_tracker(train.log_with)
+    if missing:
+        index = train.log_with.index(missing[0])
+        raise RecipeError(source, f"train.log_with[{index}]", f"{missing[0]!r} is not installed; {missing[1]}")
 
 
 def _component(found: Any, section: str, table: Any, source: str) -> ComponentChoice:

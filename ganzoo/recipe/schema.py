@@ -68,6 +68,10 @@ class TrainOptions:
     channels_last: bool = option(False, help="channels-last memory format for image models")
     threads: int = option(0, min=0, max=1024, help="CPU threads for torch; 0 = torch's default")
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
+    log_with: tuple[Literal["tensorboard", "wandb", "mlflow", "aim"], ...] = option(
+        (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "
+                 "they write into the run folder"
+    )
 
 
 @options_class
@@ -93,6 +97,27 @@ class ComponentChoice:
         return {"name": self.name, **options_to_dict(self.options)}
 
 
+@options_class
+class RegularizerSchedule:
+    """How a recipe applies one regulariser: its weight, and every how many critic steps (lazily, scaled)."""
+
+    weight: float = option(1.0, min=0, help="multiplies the penalty (gamma of R1/R2, lambda of WGAN-GP)")
+    every: int = option(1, min=1, help="apply every N critic steps, with the weight scaled by N (StyleGAN2)")
+
+
+@attrs.frozen
+class RegularizerChoice:
+    """One ``[[regularizer]]`` entry: the registered name, its schedule and its own validated options."""
+
+    name: str
+    schedule: RegularizerSchedule
+    options: Any
+    kind: str = "regularizer"
+
+    def as_table(self) -> dict[str, Any]:
+        return {"name": self.name, **options_to_dict(self.schedule), **options_to_dict(self.options)}
+
+
 @attrs.frozen
 class Recipe:
     """A validated recipe: every name resolved, every value checked, the data's shape known."""
@@ -107,6 +132,8 @@ class Recipe:
     eval: EvalOptions
     data_info: DataInfo
     source: str = ""
+    regularizers: tuple[RegularizerChoice, ...] = ()
+    augment: ComponentChoice | None = None
 
     @property
     def name(self) -> str:
@@ -133,6 +160,8 @@ class Recipe:
             "generator": self.generator.as_table(),
             "discriminator": self.discriminator.as_table(),
             "loss": self.loss.as_table(),
+            **({"regularizer": [r.as_table() for r in self.regularizers]} if self.regularizers else {}),
+            **({"augment": self.augment.as_table()} if self.augment is not None else {}),
             "train": options_to_dict(self.train),
             "optim": options_to_dict(self.optim),
             "eval": options_to_dict(self.eval),

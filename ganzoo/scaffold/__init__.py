@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from ganzoo.__about__ import __version__
+from ganzoo.__about__ import DISTRIBUTION, __version__
 from ganzoo.errors import GanzooError
 from ganzoo.plugins import GROUP
 
@@ -28,14 +28,15 @@ FILES = {
     "__init__.py": "${module}/__init__.py",
     "options.py": "${module}/options.py",
     "models.py": "${module}/models.py",
+    "regularizers.py": "${module}/regularizers.py",
     "test_plugin.py": "tests/test_${module}.py",
 }
 
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
 NAME_RULE = "letters, digits, '-' and '_', starting with a letter (e.g. ganzoo-tiny-gan)"
 # ganzoo's own top-level modules, and folder names a package must not take
-RESERVED = {"ganzoo", "ganzoo_mlp", "ganzoo_dcgan", "ganzoo_losses", "ganzoo_datasets", "ganzoo_metrics", "tests", "test",
-            "docs"}
+RESERVED = {"ganzoo", "ganzoo_mlp", "ganzoo_dcgan", "ganzoo_losses", "ganzoo_datasets", "ganzoo_metrics",
+            "ganzoo_regularizers", "ganzoo_augment", "ganzoo_acgan", "ganzoo_infogan", "tests", "test", "docs"}
 
 
 @attrs.frozen
@@ -91,10 +92,11 @@ def _installed_name(short: str) -> str | None:
 
 
 def ganzoo_requirement(version: str = __version__) -> str:
-    """The versions a new plugin declares it works with: this release series (``ganzoo>=0.1,<0.2``)."""
+    """The versions a new plugin declares it works with: this release series (``pyganzoo>=0.1,<0.2``), under
+    ganzoo's name on the package index (``ganzoo`` there is another project)."""
     major, minor = (int(part) for part in re.findall(r"\d+", version)[:2])
     upper = f"0.{minor + 1}" if major == 0 else f"{major + 1}"
-    return f"ganzoo>={major}.{minor},<{upper}"
+    return f"{DISTRIBUTION}>={major}.{minor},<{upper}"
 
 
 def render(names: PluginNames) -> dict[str, str]:

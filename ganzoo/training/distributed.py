@@ -208,3 +208,22 @@ def wrappers_add_nothing(accelerator: Any) -> bool:
     special = (DistributedType.DEEPSPEED, DistributedType.MEGATRON_LM, DistributedType.XLA)
     return (accelerator.scaler is None and accelerator.gradient_accumulation_steps == 1
             and accelerator.distributed_type not in special)
+
+
+def plain_forward(model: Any) -> Any:
+    """A model's own forward, without the wrappers that defeat a penalty on D's input gradient.
+
+    - accelerate's mixed precision replaces ``model.forward`` by one that enters autocast *inside* the call
+      (keeping the original as ``model._original_forward``), so an autocast switched off around the call
+      would not reach the model's layers;
+    - ``torch.compile`` does not support the double backward that ``create_graph=True`` needs.
+
+    Skipping a DistributedDataParallel wrapper is safe for a penalty: the same parameters already went through
+    its forward for D's loss in this step, and their gradients from both terms meet in one backward.
+    """
+    from torch import nn
+
+    module = getattr(model, "_orig_mod", model)  # torch.compile's OptimizedModule
+    inner = module.module if isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else module
+    original = getattr(inner, "_original_forward", None)  # accelerate's mixed-precision patch
+    return original if original is not None else module

@@ -23,15 +23,16 @@ class RunningFigures:
     """Means since the last logged row of D's loss, D(x), D(G(z)), the penalty and G's loss.
 
     ``logistic`` says whether D's outputs are read as probabilities (sigmoid of the logit) or raw scores;
-    ``reduce`` averages a tensor across processes (identity in one process).
+    ``reduce`` averages a tensor across processes (identity in one process); ``penalty`` says whether the run
+    has penalties (a row then always carries one, though lazy penalties are not applied at every step).
     """
 
     def __init__(self, device: torch.device, *, logistic: bool, d_steps: int, grad_accum: int, batch_size: int,
-                 world: int, reduce: Callable[[torch.Tensor], torch.Tensor]) -> None:
+                 world: int, reduce: Callable[[torch.Tensor], torch.Tensor], penalty: bool = False) -> None:
         self.device, self.logistic, self.reduce = device, logistic, reduce
         self.d_steps, self.grad_accum, self.batch_size, self.world = d_steps, grad_accum, batch_size, world
         self.first_bad = torch.full((), -1, dtype=torch.long, device=device)
-        self.has_penalty = False
+        self.has_penalty = penalty  # whether rows carry a "penalty" figure (lazy penalties count 0 when not due)
         self._pending_steps: list[tuple[int, torch.Tensor, torch.Tensor]] = []
         self.reset(0)
 
@@ -47,7 +48,7 @@ class RunningFigures:
 
     def record_d(self, loss: torch.Tensor, real: torch.Tensor, fake: torch.Tensor, penalty: torch.Tensor | None) -> None:
         """One micro-batch of a critic step: its loss, D's outputs on reals and fakes, its penalty (or None)."""
-        self.has_penalty = penalty is not None
+        self.has_penalty = self.has_penalty or penalty is not None
         self._last_d = loss.detach().float()
         self._pending_d.append((self._last_d, real.detach(), fake.detach(),
                                 None if penalty is None else penalty.detach().float()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -24,3 +25,12 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], options: OptimizerOpti
         return torch.optim.RMSprop(params, lr=options.lr, momentum=options.momentum,
                                    weight_decay=options.weight_decay, **extra)
     return torch.optim.SGD(params, lr=options.lr, momentum=options.momentum, weight_decay=options.weight_decay, **extra)
+
+
+def decay_learning_rates(trainer: Any, done: float) -> None:
+    """Both learning rates at ``1 - done`` of the recipe's (linear decay, ``done`` the share of steps trained):
+    a pure function of the step, so a resumed run needs no scheduler state."""
+    pairs = ((trainer.opt_g, trainer.optim_config.generator), (trainer.opt_d, trainer.optim_config.discriminator))
+    for optimizer, options in pairs:
+        for group in optimizer.param_groups:
+            group["lr"] = options.lr * (1.0 - done)

@@ -24,6 +24,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.training.trainer import Trainer
 
 
+def prepare_folder(trainer: Trainer) -> None:
+    """The run folder's subfolders, made by the main process before any other process writes there."""
+    if trainer.folder is not None and trainer.accelerator.is_main_process:
+        trainer.folder.prepare()
+    if trainer.folder is not None and trainer.world > 1:  # the others write their checkpoint parts there
+        trainer.accelerator.wait_for_everyone()
+
+
+def emit_row(trainer: Trainer, row: dict[str, Any]) -> None:
+    """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""
+    if not trainer.accelerator.is_main_process:
+        return
+    if trainer.folder is not None:
+        artifacts.MetricsLog(trainer.folder.metrics).append(row)
+    for observer in trainer.observers:
+        if hasattr(observer, "on_row"):
+            observer.on_row(row)
+
+
 def fixed_noise(trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The noise (and labels: one row per class) every sample grid of the run is drawn from."""
     fixed = torch.Generator().manual_seed(trainer.seed)
@@ -86,7 +105,8 @@ def state_dict(trainer: Trainer) -> dict[str, Any]:
         "generator": trainer.generator.state_dict(), "discriminator": trainer.discriminator.state_dict(),
         "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
         "batches": trainer.batches.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "noise": trainer.noise.get_state()},
+        "rng": {"torch": torch.get_rng_state(), "noise": trainer.noise.get_state(),
+                "augment": trainer.augment_noise.get_state()},
         "processes": trainer.world,
     }
     if torch.cuda.is_available():
@@ -105,6 +125,9 @@ def load_state_dict(trainer: Trainer, state: dict[str, Any]) -> None:
     trainer.batches.load_state_dict(state["batches"])
     torch.set_rng_state(state["rng"]["torch"])
     trainer.noise.set_state(state["rng"]["noise"])
+    if "augment" in state["rng"]:
+        trainer.augment_noise.set_state(state["rng"]["augment"])
+    trainer.d_updates = trainer.step * trainer.config.d_steps  # where each lazy regulariser's schedule stands
     if "cuda" in state["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
     if trainer.ema is not None and "ema" in state:

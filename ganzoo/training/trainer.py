@@ -1,15 +1,14 @@
 """One trainer for every GAN: Algorithm 1 of the original paper, on HuggingFace accelerate.
 
 Per generator step: ``d_steps`` critic steps, each with a fresh real batch and fresh z, then one generator
-step with D frozen as a whole. The loss supplies the pure objectives plus its regularisers (gradient
-penalty, weight clipping); the trainer owns the schedule and the optimisers. Around it, each in its module:
-the running figures (:mod:`~ganzoo.training.figures`), the run folder's layout (:mod:`ganzoo.run_folder`),
-the accelerator and the stop signal (:mod:`~ganzoo.training.distributed`), checkpoint I/O
-(:mod:`~ganzoo.training.checkpoint`) and what callbacks and observers see (:mod:`~ganzoo.training.view`).
+step with D frozen as a whole. The loss gives the objectives and the regularisers their penalties and
+constraints; the trainer owns the schedule and the optimisers. Around it, each in its module: the running
+figures (``figures``), the run folder's layout (``ganzoo.run_folder``), what a run keeps (``outputs``), the
+accelerator and the stop signal (``distributed``) and what callbacks and observers see (``view``).
 
-Gradient accumulation is explicit: ``grad_accum`` micro-batches per optimiser step, with DDP's gradient sync
-skipped (``no_sync``) on all but the last. accelerate's ``accumulate()`` counts calls across both models, and
-separate D and G blocks put that counter out of step (DESIGN.md measured 0 of 4 synced D steps).
+Gradient accumulation is explicit: ``grad_accum`` micro-batches per optimiser step, DDP's gradient sync
+skipped (``no_sync``) on all but the last (accelerate's ``accumulate()`` counts calls across both models:
+DESIGN.md measured 0 of 4 synced D steps with separate D and G blocks).
 """
 
 from __future__ import annotations
@@ -17,22 +16,25 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ganzoo.components import GANLoss
+from ganzoo.api import resolve_loss
+from ganzoo.components import DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
 from ganzoo.run_folder import RunFolder
-from ganzoo.training import artifacts, checkpoint, distributed, outputs
+from ganzoo.training import artifacts, checkpoint, distributed, outputs, tracking
 from ganzoo.training.batches import make_batches
+from ganzoo.training.distributed import plain_forward
 from ganzoo.training.ema import ema_model
 from ganzoo.training.figures import RunningFigures
-from ganzoo.training.optim import build_optimizer
+from ganzoo.training.optim import build_optimizer, decay_learning_rates
 from ganzoo.training.progress import Progress
 from ganzoo.training.view import Callback, Observer, StepView
 from ganzoo.weights import ModelCard
@@ -55,7 +57,8 @@ class Trainer:
         train: TrainOptions | None = None, optim: OptimSection | None = None, seed: int = 0,
         num_classes: int | None = None, run_dir: str | Path | RunFolder | None = None, quiet: bool = False,
         cards: dict[str, ModelCard] | None = None, callbacks: list[Callback] | None = None,
-        observers: list[Observer] | None = None, **train_options: Any,
+        observers: list[Observer] | None = None, regularizers: Iterable[Regularization | Regularizer] = (),
+        augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None, **train_options: Any,
     ) -> None:
         if train is None:
             train = parse_options(TrainOptions, train_options, source="Trainer", path="train")
@@ -63,11 +66,13 @@ class Trainer:
             raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
         self.config, self.optim_config = train, optim or OptimSection()
         self.generator, self.discriminator = generator, discriminator
-        self.loss = _resolve_loss(loss)
+        self.loss = resolve_loss(loss)
+        self.regularizations = [r if isinstance(r, Regularization) else Regularization(r) for r in regularizers]
+        self.augment, self.d_updates = augment, 0
         self.seed, self.quiet = seed, quiet
         self.latent_dim = int(getattr(generator, "latent_dim"))
         self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
-        self.run_dir = run_dir  # a property: the folder as a RunFolder in self.folder
+        self.folder = run_dir if isinstance(run_dir, RunFolder) or run_dir is None else RunFolder(Path(run_dir))
         self.cards = cards or {}
         self.callbacks, self.observers = list(callbacks or []), list(observers or [])
         self.step, self.wall_offset = 0, 0.0
@@ -76,23 +81,21 @@ class Trainer:
         self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
         self.progress = Progress(train.steps, enabled=not quiet and self.accelerator.is_main_process)
         self.stop = distributed.StopSignal(self.accelerator)
+        self.observers += tracking.for_trainer(train, self.run_dir, self.cards, self.accelerator.is_main_process)
         self._setup_models()
         self.batches = make_batches(data, train.batch_size, seed=seed, device=self.device, rank=self.rank,
                                     world=self.world, prepare_loader=self.accelerator.prepare_data_loader)
         self.data = data
         self.sample_shape = outputs.sample_shape(self)
         reduce = (lambda t: self.accelerator.reduce(t, reduction="mean")) if self.world > 1 else (lambda t: t)
+        penalised = any(type(r.regularizer).penalty is not Regularizer.penalty for r in self.regularizations)
         self.figures = RunningFigures(self.device, logistic=self.loss.kind == "logistic", d_steps=train.d_steps,
                                       grad_accum=train.grad_accum, batch_size=train.batch_size, world=self.world,
-                                      reduce=reduce)
+                                      reduce=reduce, penalty=penalised)
 
     @property
     def run_dir(self) -> Path | None:
         return None if self.folder is None else self.folder.path
-
-    @run_dir.setter
-    def run_dir(self, value: str | Path | RunFolder | None) -> None:
-        self.folder = value if isinstance(value, RunFolder) or value is None else RunFolder(Path(value))
 
     # ---------------------------------------------------------------- setup
     def _setup_models(self) -> None:
@@ -112,9 +115,12 @@ class Trainer:
         if config.compile:
             g_model, d_model = torch.compile(g_model), torch.compile(d_model)
         self.g_model, self.d_model = g_model, d_model
+        self._plain_d = plain_forward(d_model)
+        self._latent_codes = getattr(self.generator, "latent_codes", None)  # a generator that owns its prior
         self._plain_steps = distributed.wrappers_add_nothing(self.accelerator)
         self._d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
         self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
+        self.augment_noise = torch.Generator(device=self.device).manual_seed(self.seed * 7_919 + 15_485_863 * (self.rank + 1))
         self.fixed_z, self.fixed_c = outputs.fixed_noise(self)
 
     # ---------------------------------------------------------------- one step of Algorithm 1
@@ -139,23 +145,34 @@ class Trainer:
         return x, (c if self.num_classes else None)
 
     def discriminator_step(self) -> None:
-        """One critic update: real and fake through D in one forward (safe for BatchNorm under DDP)."""
+        """One critic update: real and fake through D in one forward (safe for BatchNorm under DDP), the
+        objective plus the regularisers due at this critic step, then the constraints."""
         accum = self.config.grad_accum
+        due = [r for r in self.regularizations if self.d_updates % r.every == 0] if self.regularizations else ()
         for micro in range(accum):
             x, c = self._real()
             with self._sync_unless_last(self.d_model, micro):
                 with torch.no_grad():
-                    fake = self.g_model(self._z(len(x)), c).to(x.dtype)  # fakes share the real batch's labels
+                    z = self._z(len(x))
+                    fake = self.g_model(z, c).to(x.dtype)  # fakes share the real batch's labels
                 both_c = None if c is None else torch.cat([c, c])
-                logits = self.d_model(torch.cat([x, fake]), both_c).float()
-                real_logits, fake_logits = logits[: len(x)], logits[len(x) :]
-                loss = self.loss.d_loss(real_logits, fake_logits)
-                penalty = self.loss.penalty(self.d_model, x, fake, c)
+                real_out, fake_out = self._d(torch.cat([x, fake]), both_c).split(len(x))
+                batch = DBatch(real=x, fake=fake, labels=c, real_out=real_out, fake_out=fake_out,
+                               critic=self._critic, codes=self._codes(z))
+                loss = self.loss.d_objective(batch)
+                penalty = self._penalties(batch, due) if due else None
                 total = loss if penalty is None else loss + penalty
                 self._backward(total if accum == 1 else total / accum)
-            self.figures.record_d(loss, real_logits, fake_logits, penalty)
+            self.figures.record_d(loss, real_out.logits, fake_out.logits, penalty)
         self._optimizer_step(self.opt_d)
-        self.loss.after_d_step(self.discriminator)
+        for regularization in due:
+            regularization.regularizer.after_d_step(self.discriminator)
+        self.d_updates += 1
+
+    def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:
+        """The sum of the due regularisers' weighted penalties (None when none gives one)."""
+        terms = [term for regularization in due if (term := regularization.term(batch)) is not None]
+        return sum(terms[1:], terms[0]) if terms else None
 
     def generator_step(self) -> None:
         """One generator update with D frozen as a whole (its gradients would leak otherwise)."""
@@ -168,12 +185,11 @@ class Trainer:
                 # D under no_sync too: a DDP forward with gradients on arms D's all-reduce hooks, no backward
                 # reaches its frozen weights here, and the armed hooks would fire in D's next no_sync micro-batch
                 with self._sync_unless_last(self.g_model, micro), self.accelerator.no_sync(self.d_model):
-                    fake = self.g_model(self._z(n), c)
-                    fake_logits, real_logits = self._g_step_logits(fake, c)
-                    if self.loss.needs_real_logits:
-                        loss = self.loss.g_loss(fake_logits, real_logits=real_logits)
-                    else:
-                        loss = self.loss.g_loss(fake_logits)
+                    z = self._z(n)
+                    fake = self.g_model(z, c)
+                    fake_out, real_out = self._g_step_outputs(fake, c)
+                    batch = GBatch(fake=fake, labels=c, fake_out=fake_out, real_out=real_out, codes=self._codes(z))
+                    loss = self.loss.g_objective(batch)
                     self._backward(loss if accum == 1 else loss / accum)
                 self.figures.record_g(loss)
             self._optimizer_step(self.opt_g)
@@ -182,19 +198,36 @@ class Trainer:
         if self.ema is not None:
             self.ema.update_parameters(self.generator)
 
-    def _g_step_logits(self, fake: torch.Tensor, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """D's logits for G's step: fakes, and reals when D has BatchNorm or the loss needs them.
+    def _g_step_outputs(self, fake: torch.Tensor, c: torch.Tensor | None) -> tuple[DOutput, DOutput | None]:
+        """D's outputs for G's step: on the fakes, and on a fresh real batch when D has BatchNorm or the loss
+        needs them.
 
         A D with BatchNorm sees a real batch beside the fakes, as in its own step: batch statistics of fakes
         alone differ from the mixed ones D learned on, and G would chase the gap. Relativistic losses compare
         fakes with reals, so they get a fresh real batch too.
         """
         if not (self._d_has_batchnorm or self.loss.needs_real_logits):
-            return self.d_model(fake, c).float(), None
+            return self._d(fake, c), None
         x, real_c = self._real()
         both_c = None if c is None else torch.cat([real_c, c])
-        logits = self.d_model(torch.cat([x, fake.to(x.dtype)]), both_c).float()
-        return logits[len(x) :], logits[: len(x)]
+        real_out, fake_out = self._d(torch.cat([x, fake.to(x.dtype)]), both_c).split(len(x))
+        return fake_out, real_out
+
+    def _d(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
+        """D's outputs on ``x``, through the run's augmentation when it has one."""
+        if self.augment is not None:
+            x = self.augment(x, self.augment_noise)
+        return DOutput.of(self.d_model(x, c))
+
+    def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
+        """D as penalties differentiate it: augmented alike, outside DDP, compile and autocast wrappers."""
+        if self.augment is not None:
+            x = self.augment(x, self.augment_noise)
+        return DOutput.of(self._plain_d(x, c))
+
+    def _codes(self, z: torch.Tensor) -> Mapping[str, torch.Tensor] | None:
+        """The latent codes ``z`` holds, for a generator that owns its prior (``latent_codes``); else None."""
+        return None if self._latent_codes is None else self._latent_codes(z)
 
     def _backward(self, loss: torch.Tensor) -> None:
         if self._plain_steps:
@@ -207,17 +240,9 @@ class Trainer:
         inner.step()
         inner.zero_grad(set_to_none=True)
 
-    def _set_learning_rates(self) -> None:
-        """The schedule is a pure function of the step, so a resumed run needs no scheduler state."""
-        if self.config.lr_decay == "none":
-            return
-        scale = 1.0 - self.step / self.config.steps
-        for optimizer, options in ((self.opt_g, self.optim_config.generator), (self.opt_d, self.optim_config.discriminator)):
-            for group in optimizer.param_groups:
-                group["lr"] = options.lr * scale
-
     def train_step(self) -> None:
-        self._set_learning_rates()
+        if self.config.lr_decay == "linear":
+            decay_learning_rates(self, self.step / self.config.steps)
         for _ in range(self.config.d_steps):
             self.discriminator_step()
         self.generator_step()
@@ -235,12 +260,15 @@ class Trainer:
         self._started = time.perf_counter()
         self.figures.reset(self.step)
         last: dict[str, Any] = {}
-        self._prepare_run_dir()
+        outputs.prepare_folder(self)
+        self._notify("on_start", self.step)
         try:
             with self.stop.armed():
                 while self.step < total:
                     self.train_step()
                     self.progress.advance(self.step)
+                    if self.world == 1 and self.progress.wants_early(self.step):  # figures before the first log
+                        self.progress.early(self.figures.row(self.step))
                     if self.callbacks:
                         view = self.view(total)
                         for callback in self.callbacks:
@@ -254,12 +282,12 @@ class Trainer:
                         self.save_checkpoint()
                     if self.stop.requested():
                         self.save_checkpoint()
-                        self.progress.message(f"interrupted at step {self.step}; checkpoint saved")
-                        self.progress.close()
-                        raise KeyboardInterrupt
+                        self.progress.close()  # the CLI says it, once: the trainer only tells it where it stopped
+                        raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved")
             self.finish()
             distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
+            self._notify("on_end")
             self.wall_offset += time.perf_counter() - self._started
             self._started = time.perf_counter()
         return last
@@ -285,23 +313,21 @@ class Trainer:
         row = self.figures.row(self.step)
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         self.progress.log(row)
-        self._emit_row(row)
+        outputs.emit_row(self, row)
         self.figures.reset(self.step)
         return row
 
     def log_row(self, row: dict[str, Any]) -> None:
         """Append figures (an evaluation's, say) to metrics.jsonl under the current step."""
-        self._emit_row({"step": self.step, **row})
+        self.progress.log({"step": self.step, **row})
+        outputs.emit_row(self, {"step": self.step, **row})
 
-    def _emit_row(self, row: dict[str, Any]) -> None:
-        """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""
-        if not self.accelerator.is_main_process:
-            return
-        if self.folder is not None:
-            artifacts.MetricsLog(self.folder.metrics).append(row)
-        for observer in self.observers:
-            if hasattr(observer, "on_row"):
-                observer.on_row(row)
+    def _notify(self, event: str, *args: Any) -> None:
+        """Observers that want to know when a fit() starts (at which step: a resumed run's) and ends."""
+        if self.accelerator.is_main_process:
+            for observer in self.observers:
+                if hasattr(observer, event):
+                    getattr(observer, event)(*args)
 
     def finish(self) -> None:
         """Write the final checkpoint, weights, samples and curves."""
@@ -314,12 +340,6 @@ class Trainer:
         self.progress.close()
 
     # ---------------------------------------------------------------- files (see outputs.py)
-    def _prepare_run_dir(self) -> None:
-        if self.folder is not None and self.accelerator.is_main_process:
-            self.folder.prepare()
-        if self.folder is not None and self.world > 1:  # the other processes write their checkpoint parts there
-            self.accelerator.wait_for_everyone()
-
     def sampling_generator(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.generator
 
@@ -345,14 +365,3 @@ class Trainer:
 
     def save_weights(self) -> None:
         outputs.save_weights(self)
-
-
-def _resolve_loss(loss: str | GANLoss) -> GANLoss:
-    if isinstance(loss, GANLoss):
-        return loss
-    if isinstance(loss, str):
-        from ganzoo.registry import registries
-
-        component = registries().component("loss", loss)
-        return component.load_factory()(component.parse({}))
-    raise TypeError(f"loss must be a registered name or a GANLoss, not {type(loss).__name__}")

@@ -51,3 +51,9 @@ class Observer(Protocol):
 
     def on_samples(self, step: int, path: Path, samples: torch.Tensor) -> None:
         """A sample grid written to ``path`` from ``samples`` (G's output on the fixed noise)."""
+
+    def on_start(self, step: int) -> None:
+        """A ``fit()`` begins at ``step`` (above 0: a resumed run; an experiment tracker reopens its run)."""
+
+    def on_end(self) -> None:
+        """A ``fit()`` ended (finished, interrupted or failed): flush and close."""

@@ -29,7 +29,7 @@ def register_losses(register: Register) -> None:
     register(
         "wasserstein",
         "ganzoo_losses.wasserstein:WassersteinLoss",
-        description="WGAN critic; Lipschitz by weight clipping (WGAN) or a gradient penalty (WGAN-GP).",
+        description="WGAN critic objective; add regularizer clip (WGAN) or gradient-penalty (WGAN-GP).",
         options=WassersteinOptions,
     )
     register(

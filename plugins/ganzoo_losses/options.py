@@ -9,15 +9,13 @@ from ganzoo.options import option, options_class
 
 @options_class
 class WassersteinOptions:
-    """How the critic is kept (roughly) 1-Lipschitz, which the Wasserstein dual form requires."""
+    """The Wasserstein objective alone: the critic's Lipschitz constraint is a regulariser of the recipe."""
 
-    lipschitz: Literal["clip", "gradient-penalty"] = option(
-        "clip", help="'clip' clamps critic weights after each step (WGAN); 'gradient-penalty' adds WGAN-GP's term"
-    )
-    clip: float = option(
-        0.01, help="weights are clamped to [-clip, clip] (lipschitz = 'clip')", min=0.0, exclusive_min=True
-    )
-    gp_weight: float = option(10.0, help="lambda of the gradient penalty (lipschitz = 'gradient-penalty')", min=0.0)
+    __retired__ = {  # noqa: RUF012 - a class-level table, read by ganzoo.options.parse_options
+        name: 'the critic\'s constraint is a regulariser now: write [[regularizer]] name = "clip" (bound = 0.01) '
+              'for WGAN, or [[regularizer]] name = "gradient-penalty" weight = 10.0 for WGAN-GP'
+        for name in ("lipschitz", "clip", "gp_weight")
+    }
 
 
 @options_class

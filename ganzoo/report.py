@@ -1,0 +1,310 @@
+"""``report.html``: one self-contained page that shows a run to someone who has only that file.
+
+Everything is inlined (images as ``data:`` URIs, the style in the page), so it opens offline, from an
+e-mail or a shared folder, and loads nothing from the network. It shows the recipe, the sample grids over
+training as a timeline and as an animated GIF, the curves, the evaluation figures beside their real-data
+floors, and the worst class when a per-class metric names one. It reads only what the run folder holds
+(recipe.toml, metrics.jsonl, samples/, curves.png, quality.png), so it works on a run that is still going or
+was interrupted, and needs no torch.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ganzoo.__about__ import __version__
+from ganzoo.errors import GanzooError
+
+TIMELINE_MAX = 24  # grids shown in the timeline (evenly chosen, first and last always)
+GIF_MAX = 60  # frames of the animation
+GIF_MS = 600  # per frame; the last one stays longer
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
+.lead { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.5em 0; } td, th { border: 1px solid #ddd; padding: 0.25em 0.6em; }
+th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.9em; }
+.timeline { display: flex; gap: 0.8em; overflow-x: auto; padding-bottom: 0.5em; }
+.timeline figure { margin: 0; text-align: center; flex: none; }
+.timeline img { height: 12em; }
+.pair { display: flex; flex-wrap: wrap; gap: 2em; } .pair figure { margin: 0; }
+figcaption { color: #555; font-size: 0.9em; margin: 0.3em 0; }
+img { image-rendering: pixelated; max-width: 100%; }
+.worst { background: #fff3cd; border: 1px solid #e0c36c; padding: 0.5em 0.8em; }
+.broken { outline: 3px solid #c00; }
+.note { color: #666; font-size: 0.9em; }
+"""
+
+# marks an image that does not decode, so a damaged report says so instead of showing a blank space
+SCRIPT = """
+window.addEventListener("load", function () {
+  var broken = 0;
+  document.querySelectorAll("img").forEach(function (img) {
+    if (!img.complete || img.naturalWidth === 0) { img.classList.add("broken"); broken += 1; }
+  });
+  document.body.dataset.images = document.images.length;
+  document.body.dataset.broken = broken;
+  if (broken) {
+    var note = document.createElement("p");
+    note.className = "worst";
+    note.textContent = broken + " image(s) in this report could not be shown.";
+    document.body.insertBefore(note, document.body.firstChild);
+  }
+});
+"""
+
+
+# ---------------------------------------------------------------- reading the run folder
+def read_rows(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut short by a crash: the rest still reports
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
+    """``(step, path)`` of every ``samples/step-NNNNNN.png``, by step."""
+    found = []
+    for path in (run_dir / "samples").glob("step-*.png"):
+        match = re.fullmatch(r"step-(\d+)\.png", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def evaluation(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, tuple[int, float | None, float | None]]]:
+    """``{metric: {figure: (step, last value, first value)}}`` from the ``"metric/figure"`` keys."""
+    out: dict[str, dict[str, tuple[int, float | None, float | None]]] = {}
+    for row in rows:
+        for key, value in row.items():
+            metric, sep, figure = key.partition("/")
+            if not sep or isinstance(value, bool) or not (value is None or isinstance(value, (int, float))):
+                continue
+            first = out.get(metric, {}).get(figure, (0, None, value))[2]
+            out.setdefault(metric, {})[figure] = (int(row.get("step", 0)), value, first)
+    return out
+
+
+def floor_key(figure: str, figures: Iterable[str]) -> str | None:
+    """The real-data floor that goes with ``figure``: ``fd`` -> ``fd_floor``, ``diversity_min`` ->
+    ``diversity_floor_min``; None when the metric gives none."""
+    names = set(figures)
+    if "floor" in figure:
+        return None
+    for candidate in (f"{figure}_floor", re.sub(r"_(min|max|mean)$", r"_floor_\1", figure)):
+        if candidate != figure and candidate in names:
+            return candidate
+    return None
+
+
+def worst_classes(figures: Mapping[str, Mapping[str, tuple[int, float | None, float | None]]]) -> list[str]:
+    """One line per ``*worst_class`` figure: the class an average over classes would hide."""
+    lines = []
+    for metric, values in figures.items():
+        for figure, (step, value, _) in values.items():
+            if figure.endswith("worst_class") and value is not None:
+                what = figure.removesuffix("worst_class").rstrip("_")
+                lines.append(f"worst class by {metric}{' ' + what if what else ''}: class {int(value)} (step {step})")
+    return lines
+
+
+# ---------------------------------------------------------------- pictures
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def animation(paths: list[Path]) -> bytes | None:
+    """The grids as one looping GIF (Pillow), frames padded to a common size; None without grids."""
+    if not paths:
+        return None
+    from PIL import Image
+
+    chosen = _spread(paths, GIF_MAX)
+    frames = [Image.open(path).convert("RGB") for path in chosen]
+    width, height = max(f.width for f in frames), max(f.height for f in frames)
+    padded = []
+    for frame in frames:
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(frame, (0, 0))
+        padded.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE, colors=255))
+    durations = [GIF_MS] * (len(padded) - 1) + [GIF_MS * 4]
+    buffer = io.BytesIO()
+    padded[0].save(buffer, format="GIF", save_all=True, append_images=padded[1:], duration=durations, loop=0)
+    return buffer.getvalue()
+
+
+def _spread(items: list[Any], most: int) -> list[Any]:
+    """At most ``most`` items, evenly spread, the first and the last always among them."""
+    if len(items) <= most:
+        return list(items)
+    picks = sorted({round(i * (len(items) - 1) / (most - 1)) for i in range(most)})
+    return [items[i] for i in picks]
+
+
+def curves_png(run_dir: Path, rows: list[dict[str, Any]]) -> bytes | None:
+    """curves.png as the run left it, or drawn from metrics.jsonl when it is missing (an interrupted run)."""
+    path = run_dir / "curves.png"
+    if path.is_file():
+        return path.read_bytes()
+    if not any("d_loss" in row for row in rows):
+        return None
+    from ganzoo.training.artifacts import curves_figure
+
+    figure = curves_figure(rows)
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, dpi=90, format="png")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- the page
+def _img(data: bytes, mime: str, alt: str, **attrs: str) -> str:
+    extra = "".join(f' {k}="{html.escape(v)}"' for k, v in attrs.items())
+    return f'<img src="{data_uri(data, mime)}" alt="{html.escape(alt)}"{extra}>'
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _summary(recipe: Mapping[str, Any], rows: list[dict[str, Any]]) -> str:
+    train = [row for row in rows if "d_loss" in row]
+    facts = []
+    for label, section in (("data", "data"), ("generator", "generator"), ("discriminator", "discriminator"),
+                           ("loss", "loss")):
+        table = recipe.get(section)
+        if isinstance(table, Mapping) and "name" in table:
+            facts.append((label, str(table["name"])))
+    steps = (recipe.get("train") or {}).get("steps")
+    if train:
+        last = train[-1]
+        facts.append(("steps", f"{last['step']:,} of {steps:,}" if isinstance(steps, int) else f"{last['step']:,}"))
+        for key, label in (("d_loss", "D loss"), ("g_loss", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+            if key in last:
+                facts.append((f"{label} (last logged)", _number(last[key])))
+        speeds = sorted(row["images_per_s"] for row in train if isinstance(row.get("images_per_s"), (int, float)))
+        if speeds:
+            facts.append(("images/s (median)", _number(speeds[len(speeds) // 2])))
+        if isinstance(last.get("wall_s"), (int, float)):
+            facts.append(("training time", f"{last['wall_s']:.0f} s"))
+    else:
+        facts.append(("steps", "nothing logged yet"))
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
+    return f"<table>{cells}</table>"
+
+
+def _evaluation_section(rows: list[dict[str, Any]]) -> str:
+    figures = evaluation(rows)
+    if not figures:
+        return ('<p class="note">No evaluation figures in metrics.jsonl: set <code>[eval] every</code> in the '
+                "recipe to evaluate during training, or run <code>ganzoo eval RUN_DIR</code>.</p>")
+    parts = [f'<p class="worst">{html.escape(line)}</p>' for line in worst_classes(figures)]
+    body = []
+    for metric, values in sorted(figures.items()):
+        for figure, (step, value, first) in values.items():
+            if "floor" in figure or figure.endswith("worst_class"):
+                continue
+            floor = floor_key(figure, values)
+            floor_value = values[floor][1] if floor else None
+            ratio = (value / floor_value if value is not None and floor_value not in (None, 0) else None)
+            body.append(
+                f"<tr><td>{html.escape(metric)}</td><td>{html.escape(figure)}</td>"
+                f'<td class="num">{_number(value)}</td><td class="num">{_number(floor_value) if floor else ""}</td>'
+                f'<td class="num">{_number(ratio) + "x" if ratio is not None else ""}</td>'
+                f'<td class="num">{_number(first)}</td><td class="num">{step:,}</td></tr>'
+            )
+    parts.append("<table><tr><th>metric</th><th>figure</th><th>last</th><th>real-data floor</th>"
+                 "<th>last / floor</th><th>first</th><th>at step</th></tr>" + "".join(body) + "</table>")
+    return "\n".join(parts)
+
+
+def _grids_section(grids: list[tuple[int, Path]]) -> str:
+    if not grids:
+        return '<p class="note">No sample grids yet (samples/ is empty).</p>'
+    last_step, last_path = grids[-1]
+    pair = [f"<figure><figcaption>last grid (step {last_step:,})</figcaption>"
+            f"{_img(last_path.read_bytes(), 'image/png', f'samples at step {last_step}')}</figure>"]
+    gif = animation([path for _, path in grids])
+    if gif is not None and len(grids) > 1:
+        pair.append(f"<figure><figcaption>over training, animated ({len(grids)} grids)</figcaption>"
+                    f"{_img(gif, 'image/gif', 'the grids over training')}</figure>")
+    parts = [f'<div class="pair">{"".join(pair)}</div>']
+    figures = "".join(
+        f"<figure>{_img(path.read_bytes(), 'image/png', f'samples at step {step}')}"
+        f"<figcaption>step {step:,}</figcaption></figure>"
+        for step, path in _spread(grids, TIMELINE_MAX)
+    )
+    parts += ["<h3>Timeline</h3>", f'<div class="timeline">{figures}</div>']
+    return "\n".join(parts)
+
+
+def build_report(run_dir: str | Path) -> str:
+    """The HTML text of a run's report."""
+    run_dir = Path(run_dir)
+    recipe_path = run_dir / "recipe.toml"
+    if not recipe_path.is_file():
+        raise GanzooError(f"{run_dir}: not a ganzoo run directory (no recipe.toml)")
+    recipe_text = recipe_path.read_text(encoding="utf-8")
+    try:
+        recipe = tomllib.loads(recipe_text)
+    except tomllib.TOMLDecodeError as err:
+        raise GanzooError(f"{recipe_path}: not valid TOML: {err}") from None
+    rows = read_rows(run_dir)
+    name = str(recipe.get("name") or run_dir.name)
+    curves = curves_png(run_dir, rows)
+    quality = run_dir / "quality.png"
+    sections = [
+        f"<h1>{html.escape(name)}</h1>",
+        f'<p class="lead">{html.escape(str(recipe.get("description") or ""))}</p>',
+        f'<p class="note">Run folder <code>{html.escape(str(run_dir))}</code>; report written '
+        f"{dt.datetime.now():%Y-%m-%d %H:%M} by ganzoo {__version__}.</p>",
+        "<h2>Summary</h2>", _summary(recipe, rows),
+        "<h2>Samples</h2>", _grids_section(sample_grids(run_dir)),
+        "<h2>Curves</h2>",
+        _img(curves, "image/png", "losses, D outputs and images per second over steps") if curves
+        else '<p class="note">No curves yet (nothing logged).</p>',
+        "<h2>Evaluation</h2>", _evaluation_section(rows),
+    ]
+    if quality.is_file():
+        sections.append(_img(quality.read_bytes(), "image/png", "evaluation figures over training"))
+    sections += ["<h2>Recipe (as resolved)</h2>", f"<pre>{html.escape(recipe_text)}</pre>"]
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(name)} - "
+        f"ganzoo report</title><style>{STYLE}</style></head>\n<body>\n" + "\n".join(sections)
+        + f"\n<script>{SCRIPT}</script>\n</body></html>\n"
+    )
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write ``report.html`` (default: in the run folder, atomically); returns its path."""
+    from ganzoo.atomic import write_text_atomic
+
+    text = build_report(run_dir)
+    path = Path(out) if out is not None else Path(run_dir) / "report.html"
+    write_text_atomic(path, text)
+    return path

@@ -1,0 +1,34 @@
+"""The ACGAN objective: the non-saturating GAN loss plus the class cross-entropy of D's class head."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ganzoo.components import DBatch, GBatch
+from ganzoo.errors import GanzooError
+from ganzoo_acgan.options import ACGANLossOptions
+from ganzoo_losses.logistic import NonSaturatingLoss
+
+
+class ACGANLoss(NonSaturatingLoss):
+    """D: NS loss + w (CE(class | x) + CE(class | G(z, c))); G: NS loss + w CE(c | G(z, c))."""
+
+    def __init__(self, options: ACGANLossOptions | None = None) -> None:
+        self.class_weight = (options or ACGANLossOptions()).class_weight
+
+    def d_objective(self, batch: DBatch) -> torch.Tensor:
+        labels = _labels(batch.labels)
+        classes = F.cross_entropy(batch.real_out["class_logits"], labels)
+        classes = classes + F.cross_entropy(batch.fake_out["class_logits"], labels)
+        return super().d_objective(batch) + self.class_weight * classes
+
+    def g_objective(self, batch: GBatch) -> torch.Tensor:
+        classes = F.cross_entropy(batch.fake_out["class_logits"], _labels(batch.labels))
+        return super().g_objective(batch) + self.class_weight * classes
+
+
+def _labels(labels: torch.Tensor | None) -> torch.Tensor:
+    if labels is None:
+        raise GanzooError("the acgan loss needs class labels: train a conditional recipe (conditional = true)")
+    return labels

@@ -1,0 +1,41 @@
+"""InfoGAN's objective: the non-saturating GAN loss plus lambda times the mutual-information lower bound.
+
+L_I = CE(Q_cat(x), c_cat) + (1/2) ||Q_cont(x) - c_cont||^2 (a unit-variance Gaussian Q), on fakes, minimised in
+D's step (training Q and the body it shares with D) and in G's step (training G to make the codes readable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+
+from ganzoo.components import DBatch, DOutput, GBatch
+from ganzoo.errors import GanzooError
+from ganzoo_infogan.options import InfoGANLossOptions
+from ganzoo_losses.logistic import NonSaturatingLoss
+
+
+class InfoGANLoss(NonSaturatingLoss):
+    def __init__(self, options: InfoGANLossOptions | None = None) -> None:
+        options = options or InfoGANLossOptions()
+        self.categorical_weight, self.continuous_weight = options.categorical_weight, options.continuous_weight
+
+    def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
+        if codes is None:
+            raise GanzooError("the infogan loss needs a generator that owns its latent codes (generator 'infogan')")
+        predicted = fake_out["codes"]
+        k = predicted.shape[1] - codes["continuous"].shape[1]
+        if k < 2:
+            raise GanzooError(f"the discriminator predicts {predicted.shape[1]} code values, but the generator has "
+                              f"{codes['continuous'].shape[1]} continuous codes: give both the same codes")
+        categorical = F.cross_entropy(predicted[:, :k], codes["categorical"])
+        continuous = 0.5 * (predicted[:, k:] - codes["continuous"].float()).square().sum(dim=1).mean()
+        return self.categorical_weight * categorical + self.continuous_weight * continuous
+
+    def d_objective(self, batch: DBatch) -> torch.Tensor:
+        return super().d_objective(batch) + self.information(batch.fake_out, batch.codes)
+
+    def g_objective(self, batch: GBatch) -> torch.Tensor:
+        return super().g_objective(batch) + self.information(batch.fake_out, batch.codes)

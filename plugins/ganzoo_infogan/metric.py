@@ -1,0 +1,82 @@
+"""``infogan-codes``: does the categorical code alone say which digit a sample is?
+
+Samples are drawn with z ~ N(0, I) (seeded), the categorical code each z holds is read with the generator's
+``latent_codes``, and the cached real-data classifier (ganzoo_metrics') names each sample's class. Codes are
+then mapped to classes in the best way, one code value to one class (the Hungarian assignment on the
+code x class counts), and the error is the share of samples whose code does not map to their class: the
+InfoGAN paper's figure (about 5% on MNIST). ``error_many_to_one`` maps each code value to its most frequent
+class instead (two values may share a class), and ``classifier_test_accuracy`` is the judge's own floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ganzoo.errors import GanzooError
+from ganzoo_metrics.base import ClassifierMetric, labelled_images
+from ganzoo_metrics.options import ClassifierOptions
+
+
+class CodeClassMetric(ClassifierMetric):
+    name = "infogan-codes"
+
+    def __init__(self, options: ClassifierOptions | None = None) -> None:
+        super().__init__(options or ClassifierOptions())
+
+    def applies_to(self, context: Any) -> bool:
+        return labelled_images(context) and callable(getattr(context.generator, "latent_codes", None))
+
+    @torch.no_grad()
+    def compute(self, context: Any) -> dict[str, float]:
+        self.require(context)
+        generator = context.generator
+        if not callable(getattr(generator, "latent_codes", None)):
+            raise GanzooError(f"infogan-codes: {context.describe()} has no latent codes (an infogan generator has)")
+        classifier = self.classifier(context)
+        z = torch.randn(context.n, context.card.latent_dim, generator=torch.Generator().manual_seed(context.seed))
+        was_training = generator.training
+        generator.eval()
+        try:
+            samples = torch.cat([generator(chunk.to(context.device)).float().cpu() for chunk in z.split(500)])
+        finally:
+            generator.train(was_training)
+        codes = generator.latent_codes(z)["categorical"].cpu()
+        predicted = classifier.predict(samples).cpu()
+        counts = _counts(codes, predicted, int(context.data_info.num_classes))
+        return {"error": _one_to_one_error(counts), "error_many_to_one": _many_to_one_error(counts),
+                "classifier_test_accuracy": classifier.test_accuracy}
+
+
+def _counts(codes: torch.Tensor, predicted: torch.Tensor, classes: int) -> torch.Tensor:
+    """Samples per (code value, predicted class)."""
+    values = int(codes.max()) + 1
+    counts = torch.zeros(values, classes, dtype=torch.long)
+    counts.index_put_((codes, predicted), torch.ones_like(codes), accumulate=True)
+    return counts
+
+
+def _one_to_one_error(counts: torch.Tensor) -> float:
+    """1 - (the most samples any one-to-one map of code values to classes gets right) / all samples.
+
+    Exact, by dynamic programming over the sets of classes already taken (2^classes states: fine for the
+    10 classes of digits; more than 16 classes are refused)."""
+    values, classes = counts.shape
+    if classes > 16:
+        raise GanzooError(f"infogan-codes: {classes} classes are too many for the exact assignment (at most 16)")
+    table = counts.tolist()
+    best = {0: 0}  # classes taken (a bit mask) -> most samples right for the code values assigned so far
+    for value in range(values):
+        step: dict[int, int] = {}
+        for taken, score in best.items():
+            for cls in range(classes):
+                if not taken >> cls & 1:
+                    key = taken | 1 << cls
+                    step[key] = max(step.get(key, -1), score + table[value][cls])
+        best = step or best  # more code values than classes: the extra ones map to nothing
+    return 1.0 - max(best.values()) / float(counts.sum())
+
+
+def _many_to_one_error(counts: torch.Tensor) -> float:
+    return 1.0 - float(counts.max(dim=1).values.sum()) / float(counts.sum())

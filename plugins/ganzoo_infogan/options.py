@@ -1,0 +1,26 @@
+"""InfoGAN's options (torch-free). Generator and discriminator must agree on the codes."""
+
+from __future__ import annotations
+
+from ganzoo.options import option, options_class
+
+
+@options_class
+class InfoGANGeneratorOptions:
+    noise_dim: int = option(62, min=1, help="incompressible noise beside the codes (the paper's 62 on MNIST)")
+    categorical: int = option(10, min=2, help="values of the categorical code")
+    continuous: int = option(2, min=0, help="number of continuous codes")
+    width: int = option(64, min=1, help="channels of G's last hidden layer (DCGAN layout)")
+
+
+@options_class
+class InfoGANDiscriminatorOptions:
+    categorical: int = option(10, min=2, help="values of the categorical code (as the generator's)")
+    continuous: int = option(2, min=0, help="number of continuous codes (as the generator's)")
+    width: int = option(64, min=1, help="channels of the first layer; each later layer doubles them")
+
+
+@options_class
+class InfoGANLossOptions:
+    categorical_weight: float = option(1.0, min=0, help="lambda of the categorical code's information term")
+    continuous_weight: float = option(0.1, min=0, help="lambda of the continuous codes' information term")

@@ -1,0 +1,53 @@
+"""The built-in regularisers: penalties on D's input gradient and weight clipping, registered exactly as a
+third-party plugin registers its own.
+
+A recipe composes them as a list, each with a weight and, where the cost matters, lazy application::
+
+    [[regularizer]]
+    name = "r1"
+    weight = 10.0   # gamma
+    every = 16      # applied every 16 critic steps, scaled by 16 (StyleGAN2)
+
+Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module to learn names and options.
+"""
+
+from __future__ import annotations
+
+import ganzoo
+from ganzoo.components import NoOptions
+from ganzoo.hookspecs import Register
+from ganzoo_regularizers.options import ClipOptions, DraganOptions, GradientPenaltyOptions
+
+
+@ganzoo.hookimpl
+def register_regularizers(register: Register) -> None:
+    register(
+        "gradient-penalty",
+        "ganzoo_regularizers.penalties:GradientPenalty",
+        description="WGAN-GP: (||grad D(x_hat)|| - 1)^2 at random points between reals and fakes (one-sided option).",
+        options=GradientPenaltyOptions,
+    )
+    register(
+        "r1",
+        "ganzoo_regularizers.penalties:R1",
+        description="R1 (Mescheder et al. 2018): ||grad D(x)||^2 / 2 on reals; weight = gamma.",
+        options=NoOptions,
+    )
+    register(
+        "r2",
+        "ganzoo_regularizers.penalties:R2",
+        description="R2 (Mescheder et al. 2018): ||grad D(G(z))||^2 / 2 on fakes; weight = gamma.",
+        options=NoOptions,
+    )
+    register(
+        "dragan",
+        "ganzoo_regularizers.penalties:Dragan",
+        description="DRAGAN (Kodali et al. 2017): (||grad D(x + noise)|| - 1)^2 around the real samples.",
+        options=DraganOptions,
+    )
+    register(
+        "clip",
+        "ganzoo_regularizers.clip:WeightClip",
+        description="WGAN weight clipping: D's weights clamped to [-bound, bound] after each critic step.",
+        options=ClipOptions,
+    )

@@ -1,0 +1,79 @@
+"""``ganzoo list`` readable at 80 columns and through a pipe (never a word a line), ``ganzoo show KIND NAME``
+with one component's options as a table; neither imports torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ganzoo.cli.main import main
+from ganzoo.options import describe_options
+from ganzoo.registry import registries
+
+
+def _ganzoo(*args: str, columns: str | None) -> str:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GANZOO_") and key != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    code = "import sys; from ganzoo.cli.main import main; code = main(sys.argv[1:]); " \
+           "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(code)"
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                            timeout=60)  # stdout is a pipe, as in `ganzoo list | less`
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("columns", [None, "80", "30"], ids=["pipe", "80-columns", "narrow"])
+def test_list_never_leaves_a_word_a_line(columns):
+    out = _ganzoo("list", columns=columns)
+    lines = out.splitlines()
+    descriptions = [line for line in lines if line.startswith("      ")]
+    assert descriptions
+    lonely = [line for line in descriptions if len(line.split()) == 1]
+    assert not lonely, lonely
+    assert max(map(len, lines)) <= (80 if columns == "80" else 120)
+    found = registries()
+    for kind, plural in (("generator", "generators"), ("discriminator", "discriminators"), ("loss", "losses"),
+                         ("dataset", "datasets"), ("metric", "metrics")):
+        section = lines.index(f"{plural}:")
+        for component in found[kind]:
+            head = next(i for i, line in enumerate(lines) if i > section
+                        and line.startswith(f"  {component.name}  (plugin "))
+            wrapped = []
+            for line in lines[head + 1:]:
+                if not line.startswith("      "):
+                    break
+                wrapped.append(line.strip())
+            assert " ".join(wrapped) == " ".join(component.description.split())
+
+
+def test_show_lists_every_option_with_type_default_range_and_help():
+    out = _ganzoo("show", "dataset", "image-folder", columns=None)
+    assert out.startswith("dataset image-folder (plugin datasets)")
+    for header in ("option", "type", "default", "range", "help"):
+        assert header in out
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:5]]
+            for line in out.splitlines() if line.startswith("│") and line.split("│")[1].strip()}
+    assert rows["root"] == ["string", "(required)", ""]
+    assert rows["image_size"][1:] == ["64", "4 to 1024"]
+    assert rows["channels"][:2] == ["one of 1, 3", "3"]
+    assert max(map(len, out.splitlines())) <= 80
+    assert 'In a recipe: [data] name = "image-folder"' in out
+
+
+def test_show_json_and_plural_kinds(capsys):
+    assert main(["show", "losses", "wasserstein", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    component = registries().component("loss", "wasserstein")
+    assert shown["kind"] == "loss" and shown["options"] == describe_options(component.options)
+    assert all("range" in option for option in shown["options"])
+
+
+def test_show_unknown_name_suggests_the_closest(capsys):
+    assert main(["show", "dataset", "image-foldr"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did you mean 'image-folder'" in err
