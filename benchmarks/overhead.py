@@ -66,13 +66,28 @@ TARGET = 0.97
 
 # ------------------------------------------------------------------ building both sides from one recipe
 def build_recipe(case: str, sets: list[str]) -> Any:
-    if case not in EXTRA_TABLES:
-        return load_recipe(CASES.get(case, case), BENCH_SETS + list(sets))
-    from ganzoo.recipe import apply_overrides, recipe_from_dict
-    from ganzoo.recipe.load import read_toml, resolve_recipe_path
+    import attrs
 
-    raw = {**read_toml(resolve_recipe_path(CASES[case])), "name": case, **EXTRA_TABLES[case]}
-    return recipe_from_dict(apply_overrides(raw, BENCH_SETS + list(sets), case), source=case)
+    from ganzoo.components import Regularizer
+    from ganzoo.training import fast
+
+    if case not in EXTRA_TABLES:
+        recipe = load_recipe(CASES.get(case, case), BENCH_SETS + list(sets))
+        own_steps = load_recipe(CASES.get(case, case), list(sets)).train.steps
+    else:
+        from ganzoo.recipe import apply_overrides, recipe_from_dict
+        from ganzoo.recipe.load import read_toml, resolve_recipe_path
+
+        raw = {**read_toml(resolve_recipe_path(CASES[case])), "name": case, **EXTRA_TABLES[case]}
+        recipe = recipe_from_dict(apply_overrides(raw, BENCH_SETS + list(sets), case), source=case)
+        own_steps = recipe_from_dict(apply_overrides(raw, list(sets), case), source=case).train.steps
+    # train.fast's choice for the recipe's own length (not the benchmark's endless one), then fixed
+    # (fast = "off"), so that both loops run the same fast paths
+    G, D = build_models(recipe)
+    penalised = any(type(r).penalty is not Regularizer.penalty for r, _, _ in build_regularizers(recipe))
+    train, optim = fast.resolve(attrs.evolve(recipe.train, steps=own_steps), recipe.optim, G, D,
+                                has_penalty=penalised)
+    return attrs.evolve(recipe, train=attrs.evolve(train, steps=recipe.train.steps, fast="off"), optim=optim)
 
 
 def build_models(recipe: Any) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -151,6 +166,10 @@ class PlainLoop:
         self.bf16 = train.mixed_precision == "bf16"
         self.g, self.d = (torch.compile(self.G), torch.compile(self.D)) if train.compile else (self.G, self.D)
         self.d_has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
+        from ganzoo.training.gstep import g_step_inputs
+
+        self.g_inputs = g_step_inputs(train.g_step_batchnorm, d_has_batchnorm=self.d_has_bn,
+                                      loss_needs_reals=self.loss.needs_real_logits)
         self.noise = torch.Generator(self.device).manual_seed(seed * 100_003 + 104_729)  # ganzoo's, rank 0
         # real batches: a seeded permutation per epoch, sliced (in-memory data), or fresh draws
         self.seed, self.epoch, self.offset = seed, 0, 0
@@ -193,6 +212,7 @@ class PlainLoop:
                         group["lr"] = lr * scale
             for _ in range(self.k):  # critic steps, each with a fresh real batch and fresh z
                 x, c = self.real()
+                c_real = c  # the last critic step's reals: what "reused-reals" hands G's step
                 with torch.no_grad(), self.autocast():
                     fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
                 with self.autocast():
@@ -217,12 +237,14 @@ class PlainLoop:
             c = torch.randint(self.classes, (n,), generator=self.noise, device=self.device) if self.classes else None
             with self.autocast():
                 fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
-                if self.d_has_bn:  # a BatchNorm D sees a mixed batch here too, as in its own step
-                    x, real_c = self.real()
+                if self.g_inputs.reals:  # a BatchNorm D sees reals beside the fakes (train.g_step_batchnorm)
+                    x, real_c = (x, c_real) if self.g_inputs.reals == "reused" else self.real()
                     both_c = None if c is None else torch.cat([real_c, c])
                     fake_logits = d(torch.cat([x, fake.to(x.dtype)]), both_c).float()[n:]
-                else:
+                else:  # fakes alone, D in eval mode (running statistics) when asked
+                    d.train(not self.g_inputs.eval_mode)
                     fake_logits = d(fake, c).float()
+                    d.train(True)
             g_loss = loss_fn.g_loss(fake_logits)
             g_loss.backward()
             self.opt_g.step()

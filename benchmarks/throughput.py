@@ -19,7 +19,9 @@ of about ``--seconds`` each, after an untimed warm-up; the trainer runs as ``gan
   exclusively (a part inside another is not counted twice). On a GPU every timer synchronises, which
   slows the run a little; on a CPU the timers are all there is.
 - fast-paths: each switch a recipe can turn on (torch.compile, channels_last, bf16 autocast, foreach and
-  fused optimisers) against the same recipe without it, all built side by side and timed in turns, so
+  fused optimisers), each choice of what G's step feeds a BatchNorm D (g-reused, g-fakes, g-eval) and
+  ``train.fast = "auto"`` (auto, auto+g-eval, auto+g-fresh) against the same recipe with ``train.fast =
+  "off"`` and nothing switched on, all built side by side and timed in turns, so
   load from other jobs falls on all of them alike. torch.compile's compiling happens in the warm-up and is
   reported on its own ("warm-up s"), with inductor's on-disk cache empty unless ``--warm-compile-cache``.
 """
@@ -52,14 +54,25 @@ from overhead import build_ganzoo, build_recipe, machine  # noqa: E402
 
 RECIPES = ["vanilla-ring8", "cmlp-digits", "dcgan-digits", "cdcgan-digits", "wgan-gp-digits"]
 BATCH_SIZES = [32, 64, 128, 256]
+OFF = ['train.fast="off"']  # every single switch is measured against the recipe with nothing added
 FAST_PATHS: dict[str, list[str]] = {
-    "baseline": [],
-    "compile": ["train.compile=true"],
-    "channels_last": ["train.channels_last=true"],  # image models only
-    "bf16": ['train.mixed_precision="bf16"'],
-    "foreach": ['optim.generator.implementation="foreach"', 'optim.discriminator.implementation="foreach"'],
-    "fused": ['optim.generator.implementation="fused"', 'optim.discriminator.implementation="fused"'],
+    "baseline": OFF,
+    "baseline-again": OFF,  # a second copy: the A/A noise floor
+    "compile": OFF + ["train.compile=true"],
+    "channels_last": OFF + ["train.channels_last=true"],  # image models only
+    "bf16": OFF + ['train.mixed_precision="bf16"'],
+    "foreach": OFF + ['optim.generator.implementation="foreach"', 'optim.discriminator.implementation="foreach"'],
+    "fused": OFF + ['optim.generator.implementation="fused"', 'optim.discriminator.implementation="fused"'],
+    # what G's step feeds a BatchNorm D (train.g_step_batchnorm; "fresh-reals" is the baseline's)
+    "g-reused": OFF + ['train.g_step_batchnorm="reused-reals"'],
+    "g-fakes": OFF + ['train.g_step_batchnorm="fakes"'],
+    "g-eval": OFF + ['train.g_step_batchnorm="eval"'],
+    # the defaults: train.fast = "auto", with each G-step choice
+    "auto": ['train.fast="auto"'],
+    "auto+g-eval": ['train.fast="auto"', 'train.g_step_batchnorm="eval"'],
+    "auto+g-fresh": ['train.fast="auto"', 'train.g_step_batchnorm="fresh-reals"'],
 }
+DEFAULT_FAST_PATHS = ["baseline", "compile", "channels_last", "bf16", "foreach", "fused"]
 
 
 def images_per_step(trainer: Any) -> int:
@@ -312,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=BATCH_SIZES)
     parser.add_argument("--threads", nargs="+", type=int,
                         default=sorted({1, os.cpu_count() or 1}), help="torch thread counts (default: 1 and all cores)")
-    parser.add_argument("--fast-paths", nargs="+", default=list(FAST_PATHS), choices=list(FAST_PATHS))
+    parser.add_argument("--fast-paths", nargs="+", default=DEFAULT_FAST_PATHS, choices=list(FAST_PATHS),
+                        help="what to time against the baseline (train.fast = 'off'); also the G-step choices "
+                        "(g-*) and the defaults (auto*)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"], help="train.device (default cpu)")
     parser.add_argument("--seconds", type=float, default=0.5, help="length of one timed chunk (default 0.5 s)")
     parser.add_argument("--reps", type=int, default=5, help="timed chunks per figure (default 5)")

@@ -195,7 +195,9 @@ def run_recipe(
                 trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")
             if trainer.accelerator.is_main_process:
                 folder.path.mkdir(parents=True, exist_ok=True)
-                write_text_atomic(folder.recipe, tomli_w.dumps(parsed.to_dict()))
+                # the resolved recipe: train.fast's choice written in, so a resume (or a rerun) trains the same way
+                resolved = attrs.evolve(parsed, train=trainer.config, optim=trainer.optim_config)
+                write_text_atomic(folder.recipe, tomli_w.dumps(resolved.to_dict()))
             figures = trainer.fit()
         except OSError as err:  # disk full, a folder made read-only under us: one line, the folder resumable
             raise run_lock.write_failed(folder, err) from None

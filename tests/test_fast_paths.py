@@ -245,3 +245,109 @@ def test_the_overhead_benchmarks_plain_loop_gives_ganzoos_weights(case):
     width = ["generator.hidden_dims=[16]", "discriminator.hidden_dims=[16]"] if case == "mlp-ring8" else [
         "generator.width=8", "discriminator.width=8"]
     overhead.check_same(case, [*width, "train.batch_size=8"], steps=3)
+
+
+# ---------------------------------------------------------------- train.fast = "auto": the choice
+from ganzoo.training.fast import COMPILE_MIN_STEPS, FastPaths, apply_fast_paths, choose_fast_paths  # noqa: E402
+
+
+@pytest.mark.parametrize(("kw", "expected"), [
+    ({"device": "cpu", "convolutional": True}, FastPaths(channels_last=True)),
+    ({"device": "cpu", "convolutional": False}, FastPaths(optimizer="foreach")),
+    ({"device": "cpu", "convolutional": True, "steps": COMPILE_MIN_STEPS},
+     FastPaths(channels_last=True, compile=True)),
+    ({"device": "cpu", "convolutional": False, "steps": COMPILE_MIN_STEPS}, FastPaths(optimizer="foreach")),
+    ({"device": "cpu", "convolutional": True, "bf16_supported": True}, FastPaths(channels_last=True)),  # CPU: no bf16
+    ({"device": "cuda", "convolutional": True, "bf16_supported": True},
+     FastPaths(channels_last=True, bf16=True, optimizer="fused")),
+    ({"device": "cuda", "convolutional": True, "bf16_supported": True, "has_penalty": True},
+     FastPaths(channels_last=True, optimizer="fused")),  # no bf16 in the penalty's double backward
+    ({"device": "cuda", "convolutional": False, "bf16_supported": False}, FastPaths(optimizer="fused")),
+    ({"device": "mps", "convolutional": True}, FastPaths()),  # nothing measured there
+])
+def test_auto_chooses_what_was_measured_faster(kw, expected):
+    kw = {"has_penalty": False, "steps": 1500, **kw}
+    assert choose_fast_paths("auto", **kw) == expected
+    assert choose_fast_paths("off", **kw) == FastPaths()
+
+
+def test_auto_only_adds_to_the_recipes_own_switches():
+    from ganzoo.recipe.schema import OptimizerOptions, OptimSection, TrainOptions
+
+    train = TrainOptions(mixed_precision="bf16", compile=True)
+    optim = OptimSection(generator=OptimizerOptions(implementation="for-loop"),
+                         discriminator=OptimizerOptions(name="rmsprop"))
+    new_train, new_optim = apply_fast_paths(train, optim, FastPaths(channels_last=True, optimizer="fused"))
+    assert (new_train.channels_last, new_train.mixed_precision, new_train.compile) == (True, "bf16", True)
+    assert new_optim.generator.implementation == "for-loop"  # the recipe chose
+    assert new_optim.discriminator.implementation == "foreach"  # torch has no fused RMSprop
+    assert apply_fast_paths(train, optim, FastPaths()) == (train, optim)
+    with pytest.raises(ValueError, match="'auto' or 'off'"):
+        choose_fast_paths("on", device="cpu", convolutional=True, has_penalty=False, steps=1)
+
+
+# ---------------------------------------------------------------- each fast path against the plain path
+def train_tiny(steps: int = 3, **options):
+    G, D = tiny_dcgan(num_classes=10)
+    implementation = options.pop("implementation", "auto")
+    trainer = ganzoo.Trainer(G, D, "non-saturating", ganzoo.build_dataset("digits", image_size=16), steps=steps,
+                             batch_size=8, device="cpu", quiet=True, optim=optim(implementation), **options)
+    trainer.fit()
+    return trainer, [snapshot(m) for m in (trainer.generator, trainer.discriminator)]
+
+
+def max_difference(a, b) -> float:
+    return max((x[k].float() - y[k].float()).abs().max().item() for x, y in zip(a, b) for k in x)
+
+
+def test_auto_on_cpu_gives_the_plain_numbers_for_conv_nets_and_mlps():
+    off, plain = train_tiny(fast="off")
+    auto, fast = train_tiny(fast="auto")
+    assert (off.fast_paths, auto.fast_paths) == ("none", "channels_last")
+    assert auto.config.channels_last and auto.optim_config.generator.implementation == "auto"
+    G, D = tiny_mlp()  # an MLP gets foreach Adam instead, the same arithmetic as the loop
+    mlp = ganzoo.Trainer(G, D, "non-saturating", ganzoo.build_dataset("ring8"), steps=1, device="cpu", quiet=True)
+    assert mlp.fast_paths == "foreach optimisers" and not mlp.config.channels_last
+    # foreach Adam is the same arithmetic as the loop: bit for bit
+    _, foreach = train_tiny(fast="off", implementation="foreach")
+    assert max_difference(plain, foreach) == 0.0
+    # channels_last convolutions sum in another order: equal to float32 rounding
+    _, channels_last = train_tiny(fast="off", channels_last=True)
+    assert 0.0 <= max_difference(plain, channels_last) < 1e-5
+    assert max_difference(fast, channels_last) == 0.0  # auto = channels_last here, nothing else
+
+
+def test_bf16_autocast_stays_close_to_fp32():
+    _, plain = train_tiny(fast="off")
+    _, bf16 = train_tiny(fast="off", mixed_precision="bf16")
+    assert 0.0 < max_difference(plain, bf16) < 0.05  # bf16 really ran, and three steps stay close
+
+
+@pytest.mark.slow  # compiling G and D twice each: half a minute on 2 shared cores
+def test_compile_stays_close_to_eager():
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    _, plain = train_tiny(fast="off")
+    _, compiled = train_tiny(fast="off", compile=True)
+    assert max_difference(plain, compiled) < 1e-4
+
+
+def test_the_cli_says_which_fast_paths_it_chose_and_records_them(tmp_path, capsys):
+    import json
+    import tomllib
+
+    from ganzoo.cli.main import main
+
+    sets = ["--set", "train.steps=2", "--set", "train.log_every=1", "--set", "train.device=cpu",
+            "--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "train.threads=1"]
+    for mode, line in (("auto", "channels_last"), ("off", "none")):
+        out = tmp_path / mode
+        assert main(["run", "dcgan-digits", "--out", str(out), "--set", f"train.fast={mode}", *sets]) == 0
+        assert f"fast paths (train.fast = '{mode}'): {line}" in capsys.readouterr().err
+        resolved = tomllib.loads((out / "recipe.toml").read_text())
+        assert resolved["train"]["fast"] == mode
+        assert resolved["train"]["channels_last"] is (mode == "auto")
+        assert resolved["optim"]["generator"]["implementation"] == "auto"  # conv nets on CPU: torch's choice
+        rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        assert [row["fast"] for row in rows] == [line, line]

@@ -178,14 +178,16 @@ def test_d_steps_position_in_tensor_data():
     assert trainer.batches.state_dict() == {"epoch": 0, "offset": 4 * 3 * 8}
 
 
-def test_batchnorm_critic_sees_a_real_batch_beside_the_fakes_in_g_step():
-    """A critic with BatchNorm takes one more real batch per generator step (see Trainer._g_step_logits)."""
+@pytest.mark.parametrize(("mode", "extra"), [("fresh-reals", 1), ("eval", 0)])
+def test_batchnorm_critic_reads_a_real_batch_in_g_step_only_when_asked(mode, extra):
+    """With g_step_batchnorm = "fresh-reals" a BatchNorm critic takes one more real batch per generator step;
+    the default ("eval": D in eval mode, fakes alone) reads none (see ganzoo/training/gstep.py)."""
     G, D = tiny_models((1, 16, 16), kind="dcgan")
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
     source = CountingSource((1, 16, 16))
     ganzoo.Trainer(G, D, "non-saturating", source, steps=2, batch_size=8, d_steps=3, device="cpu",
-                   quiet=True).fit()
-    assert source.batches == 2 * (3 + 1)
+                   quiet=True, g_step_batchnorm=mode).fit()
+    assert source.batches == 2 * (3 + extra)
 
 
 def test_discriminator_gets_no_gradient_from_the_generator_step():

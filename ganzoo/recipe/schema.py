@@ -64,9 +64,17 @@ class TrainOptions:
     device: Literal["auto", "cpu", "cuda", "mps"] = option("auto", help="auto lets accelerate choose")
     mixed_precision: Literal["no", "bf16", "fp16"] = option("no", help="autocast dtype")
     grad_accum: int = option(1, min=1, max=1024, help="gradient accumulation steps")
+    fast: Literal["auto", "off"] = option(
+        "auto", help="auto adds the fast paths measured faster for this device and model (ganzoo/training/fast.py) "
+        "on top of the switches below; off uses only those"
+    )
     compile: bool = option(False, help="torch.compile G and D")
     channels_last: bool = option(False, help="channels-last memory format for image models")
     threads: int = option(0, min=0, max=1024, help="CPU threads for torch; 0 = torch's default")
+    g_step_batchnorm: Literal["fresh-reals", "reused-reals", "fakes", "eval"] = option(
+        "eval", help="what a BatchNorm D sees in G's step: a fresh real batch beside the fakes, the D step's "
+        "last real batch beside them, the fakes alone, or the fakes with D in eval mode (ganzoo/training/gstep.py)"
+    )
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
     log_with: tuple[Literal["tensorboard", "wandb", "mlflow", "aim"], ...] = option(
         (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "

@@ -29,11 +29,12 @@ from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
 from ganzoo.recipe.schema import OptimSection, TrainOptions
 from ganzoo.run_folder import RunFolder
-from ganzoo.training import artifacts, checkpoint, distributed, outputs, tracking
+from ganzoo.training import artifacts, checkpoint, distributed, fast, outputs, tracking
 from ganzoo.training.batches import make_batches
 from ganzoo.training.distributed import plain_forward
 from ganzoo.training.ema import ema_model
 from ganzoo.training.figures import RunningFigures
+from ganzoo.training.gstep import g_step_inputs
 from ganzoo.training.optim import build_optimizer, decay_learning_rates
 from ganzoo.training.progress import Progress
 from ganzoo.training.view import Callback, Observer, StepView
@@ -64,10 +65,14 @@ class Trainer:
             train = parse_options(TrainOptions, train_options, source="Trainer", path="train")
         elif train_options:
             raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
-        self.config, self.optim_config = train, optim or OptimSection()
         self.generator, self.discriminator = generator, discriminator
         self.loss = resolve_loss(loss)
         self.regularizations = [r if isinstance(r, Regularization) else Regularization(r) for r in regularizers]
+        penalised = any(type(r.regularizer).penalty is not Regularizer.penalty for r in self.regularizations)
+        # train.fast's choice written into the options: what runs is what the resolved recipe says
+        train, optim = fast.resolve(train, optim or OptimSection(), generator, discriminator, has_penalty=penalised)
+        self.config, self.optim_config = train, optim
+        self.fast_paths, self._announced = fast.summary(train, optim), False
         self.augment, self.d_updates = augment, 0
         self.seed, self.quiet = seed, quiet
         self.latent_dim = int(getattr(generator, "latent_dim"))
@@ -88,7 +93,6 @@ class Trainer:
         self.data = data
         self.sample_shape = outputs.sample_shape(self)
         reduce = (lambda t: self.accelerator.reduce(t, reduction="mean")) if self.world > 1 else (lambda t: t)
-        penalised = any(type(r.regularizer).penalty is not Regularizer.penalty for r in self.regularizations)
         self.figures = RunningFigures(self.device, logistic=self.loss.kind == "logistic", d_steps=train.d_steps,
                                       grad_accum=train.grad_accum, batch_size=train.batch_size, world=self.world,
                                       reduce=reduce, penalty=penalised)
@@ -118,7 +122,10 @@ class Trainer:
         self._plain_d = plain_forward(d_model)
         self._latent_codes = getattr(self.generator, "latent_codes", None)  # a generator that owns its prior
         self._plain_steps = distributed.wrappers_add_nothing(self.accelerator)
-        self._d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
+        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
+        self._g_inputs = g_step_inputs(config.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
+                                       loss_needs_reals=self.loss.needs_real_logits)
+        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
         self.augment_noise = torch.Generator(device=self.device).manual_seed(self.seed * 7_919 + 15_485_863 * (self.rank + 1))
         self.fixed_z, self.fixed_c = outputs.fixed_noise(self)
@@ -151,6 +158,7 @@ class Trainer:
         due = [r for r in self.regularizations if self.d_updates % r.every == 0] if self.regularizations else ()
         for micro in range(accum):
             x, c = self._real()
+            self._last_real = (x, c)  # what G's step may reuse (train.g_step_batchnorm = "reused-reals")
             with self._sync_unless_last(self.d_model, micro):
                 with torch.no_grad():
                     z = self._z(len(x))
@@ -199,16 +207,20 @@ class Trainer:
             self.ema.update_parameters(self.generator)
 
     def _g_step_outputs(self, fake: torch.Tensor, c: torch.Tensor | None) -> tuple[DOutput, DOutput | None]:
-        """D's outputs for G's step: on the fakes, and on a fresh real batch when D has BatchNorm or the loss
-        needs them.
-
-        A D with BatchNorm sees a real batch beside the fakes, as in its own step: batch statistics of fakes
-        alone differ from the mixed ones D learned on, and G would chase the gap. Relativistic losses compare
-        fakes with reals, so they get a fresh real batch too.
+        """D's outputs for G's step: on the fakes, and on reals beside them when ``train.g_step_batchnorm``
+        asks for them for a BatchNorm D or the loss compares with reals (the choice: ganzoo/training/gstep.py).
         """
-        if not (self._d_has_batchnorm or self.loss.needs_real_logits):
-            return self._d(fake, c), None
-        x, real_c = self._real()
+        inputs = self._g_inputs
+        if inputs.reals is None:
+            if not inputs.eval_mode:
+                return self._d(fake, c), None
+            self.d_model.train(False)  # running statistics: G's loss does not depend on the other fakes
+            try:
+                return self._d(fake, c), None
+            finally:
+                self.d_model.train(True)
+        reuse = inputs.reals == "reused" and self._last_real is not None
+        x, real_c = self._last_real if reuse else self._real()
         both_c = None if c is None else torch.cat([real_c, c])
         real_out, fake_out = self._d(torch.cat([x, fake.to(x.dtype)]), both_c).split(len(x))
         return fake_out, real_out
@@ -261,6 +273,9 @@ class Trainer:
         self.figures.reset(self.step)
         last: dict[str, Any] = {}
         outputs.prepare_folder(self)
+        if not self._announced:  # once per trainer: a resumed run says it again from its new process
+            self._announced = True
+            self.progress.message(f"fast paths (train.fast = {config.fast!r}): {self.fast_paths}")
         self._notify("on_start", self.step)
         try:
             with self.stop.armed():
@@ -311,6 +326,7 @@ class Trainer:
     def _log(self) -> dict[str, Any]:
         self._check_finite()
         row = self.figures.row(self.step)
+        row["fast"] = self.fast_paths
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         self.progress.log(row)
         outputs.emit_row(self, row)

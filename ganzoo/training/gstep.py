@@ -1,0 +1,45 @@
+"""What D sees in G's step: the choice of its inputs, as a pure function of the option and the models.
+
+A D with BatchNorm normalises each forward by its batch's statistics, so G's step has to choose what sits
+in the batch beside the fakes (``train.g_step_batchnorm``):
+
+- ``fresh-reals``: a fresh real batch beside the fakes, as in D's own step (D's statistics are those of a
+  real+fake mix); reads a second real batch per step and puts twice the images through D.
+- ``reused-reals``: the D step's last real batch beside the fakes: the same mix, no second read.
+- ``fakes``: the fakes alone (batch statistics of fakes only; half the images through D).
+- ``eval``: the fakes alone with D in eval mode (its running statistics, no dropout), so G's loss does not
+  depend on which other fakes share the batch.
+
+A loss that compares fakes with reals (``needs_real_logits``, relativistic losses) always gets reals:
+reused under ``reused-reals``, fresh otherwise. A D without BatchNorm sees the fakes alone unless the loss
+needs reals. Which of these is the default was decided by measurement (benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+GStepMode = Literal["fresh-reals", "reused-reals", "fakes", "eval"]
+G_STEP_MODES: tuple[str, ...] = ("fresh-reals", "reused-reals", "fakes", "eval")
+
+
+@attrs.frozen
+class GStepInputs:
+    """``reals``: None (fakes alone), "fresh" (a new batch) or "reused" (the D step's last one);
+    ``eval_mode``: whether D runs in eval mode for G's step."""
+
+    reals: Literal["fresh", "reused"] | None
+    eval_mode: bool
+
+
+def g_step_inputs(mode: str, *, d_has_batchnorm: bool, loss_needs_reals: bool) -> GStepInputs:
+    """The D inputs of G's step for ``mode`` (one of :data:`G_STEP_MODES`)."""
+    if mode not in G_STEP_MODES:
+        raise ValueError(f"g_step_batchnorm must be one of {', '.join(G_STEP_MODES)}, not {mode!r}")
+    batchnorm_wants_reals = d_has_batchnorm and mode in ("fresh-reals", "reused-reals")
+    reals = None
+    if batchnorm_wants_reals or loss_needs_reals:
+        reals = "reused" if mode == "reused-reals" else "fresh"
+    return GStepInputs(reals=reals, eval_mode=d_has_batchnorm and mode == "eval")
