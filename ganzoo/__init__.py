@@ -24,6 +24,7 @@ _LAZY = {
     "build_regularizer": "ganzoo.api",
     "build_augment": "ganzoo.api",
     "load_generator": "ganzoo.weights",
+    "guided_generator": "ganzoo.guided",
     "save_weights": "ganzoo.weights",
     "Trainer": "ganzoo.training.trainer",
     "run_recipe": "ganzoo.api",

@@ -61,6 +61,8 @@ def register_metrics(register: Register) -> None:
       should run when no metric is named (``ganzoo eval`` without ``--metric``, a recipe's ``[eval]``
       without ``metrics``). It should be cheap: decide from ``context.card``, ``context.data_info`` and
       ``context.dataset_name`` where possible. A metric without it runs only when named.
+    - ``better`` (optional): ``{"figure": "lower" | "higher"}``, which way each figure improves; a recipe's
+      ``eval.keep_best = "metric/figure"`` accepts only the figures named here.
 
     Warn about figures that are computed but biased with ``ganzoo.evaluation.warn.warn``
     (an :class:`~ganzoo.evaluation.EvaluationWarning`). Anything trained once and reused (a classifier)

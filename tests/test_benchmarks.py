@@ -27,11 +27,13 @@ def test_results_trains_seeds_in_parallel_processes_and_writes_the_table(tmp_pat
     """Two seeds of vanilla-ring8 in two worker processes: one table row with both seeds, in seed order."""
     run_script("results.py", "--recipes", "vanilla-ring8", "--seeds", "1", "0", "--steps", "3", "-n", "200",
                "--jobs", "2", "--threads", "1", *TINY, "--runs", tmp_path / "runs", "--out", tmp_path / "q.md",
-               "--json", tmp_path / "q.json", cwd=tmp_path)
+               "--json", tmp_path / "q.json", "--guide", "drs", cwd=tmp_path)
     table = (tmp_path / "q.md").read_text()
     assert "| **vanilla-ring8** (ganzoo) | 2 | 3 |" in table
+    assert "| **vanilla-ring8 + drs** (ganzoo) | 2 | 3 |" in table  # D-guided rows apart from plain ones
+    assert "- vanilla-ring8: mode-coverage/high_quality" in table  # 3 steps miss the aim, and say by how much
     assert "| PacGAN2 on ring8 | published | | 7.9 | 95.6 |" in table
-    runs = json.loads((tmp_path / "q.json").read_text())
+    runs = [run for run in json.loads((tmp_path / "q.json").read_text()) if "guide" not in run]
     assert [run["seed"] for run in runs] == [1, 0]
     assert all(0 <= run["metrics"]["mode-coverage"]["modes"] <= 8 for run in runs)
     assert all((Path(run["run_dir"]) / "generator.safetensors").is_file() for run in runs)
@@ -59,3 +61,23 @@ def test_results_started_twice_at_once_keeps_the_runs_apart(tmp_path):
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
     assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+def test_the_image_table_checks_each_recipes_aims_and_says_by_how_much():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("results", BENCHMARKS / "results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    good = {"intra-class": {"diversity_min": 0.9}, "duplicates": {"rate_max": 0.0, "floor_max": 0.001},
+            "conditional-accuracy": {"accuracy": 0.99}, "classifier-fd": {"fd_ratio": 2.5, "fd_floor": 1.2},
+            "prdc": {"recall_ratio": 0.9, "coverage_ratio": 0.85, "precision": 0.9, "recall_floor": 0.96,
+                     "coverage_floor": 0.64, "precision_floor": 0.93}}
+    bad = {**good, "prdc": {**good["prdc"], "coverage_ratio": 0.59}, "duplicates": {"rate_max": 0.01, "floor_max": 0.001}}
+    runs = [{"seed": 0, "steps": 10, "metrics": good}, {"seed": 1, "steps": 10, "metrics": bad}]
+    assert results.misses(runs[:1], results.IMAGE_AIMS["cdcgan-digits"]) == []
+    assert results.misses(runs, results.IMAGE_AIMS["cdcgan-digits"]) == [
+        "duplicates/rate_max 0.01, aim <= 0.001 (seed 1)", "prdc/coverage_ratio 0.59, aim >= 0.8 (seed 1)"]
+    text = "\n".join(results.image_section({"cdcgan-digits": runs}))
+    assert "| no |" in text and "- cdcgan-digits: prdc/coverage_ratio 0.59, aim >= 0.8 (seed 1)" in text
+    assert "recall 0.96" in text

@@ -13,7 +13,8 @@ import torch
 from ganzoo.cli.main import main
 
 TINY_MLP = ["--set", "generator.hidden_dims=[16]", "--set", "discriminator.hidden_dims=[16]", "--quiet"]
-FAST = ["--set", "conditional-accuracy.epochs=5", "--set", "classifier-fd.epochs=5"]  # one shared classifier
+FAST = [arg for name in ("conditional-accuracy", "classifier-fd", "prdc", "intra-class", "duplicates")
+        for arg in ("--set", f"{name}.epochs=5")]  # one shared classifier
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +68,27 @@ def test_eval_of_a_conditional_digits_run_gives_the_classifier_figures(digits_ru
     report = eval_json(capsys, str(digits_run), "-n", "400", *FAST)
     assert report["dataset"] == "digits" and report["conditional"] is True
     assert report["weights"].endswith("generator-ema.safetensors")  # the recipe keeps an EMA copy
-    assert set(report["metrics"]) == {"conditional-accuracy", "classifier-fd"}
+    assert set(report["metrics"]) == {"conditional-accuracy", "classifier-fd", "prdc", "intra-class", "duplicates"}
     assert set(report["metrics"]["conditional-accuracy"]) == {"accuracy", "classifier_test_accuracy"}
     assert set(report["metrics"]["classifier-fd"]) == {"fd", "fd_floor", "fd_ratio"}
     assert 0 <= report["metrics"]["conditional-accuracy"]["accuracy"] <= 1
+    assert {"recall", "recall_floor", "coverage", "coverage_floor"} <= set(report["metrics"]["prdc"])
+    assert 0 <= report["metrics"]["intra-class"]["diversity_worst_class"] <= 9
+
+
+def test_eval_of_the_main_recipe_names_the_worst_class(digits_run, capsys):
+    capsys.readouterr()
+    assert main(["eval", str(digits_run), "-n", "400", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "recall_floor" in out and "diversity_min" in out
+    assert "worst class by intra-class diversity: " in out and "worst class by duplicates: " in out
+
+
+def test_eval_with_too_few_samples_for_the_knn_metrics_is_one_line(digits_run, capsys):
+    capsys.readouterr()
+    assert main(["eval", str(digits_run), "-n", "4", "--metric", "prdc", "--set", "prdc.epochs=5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "too few for k=5 nearest neighbours" in err
 
 
 def test_eval_prints_a_table_by_default(ring_run, capsys):
@@ -91,6 +109,7 @@ def test_a_recipe_asking_for_evaluation_logs_it_during_training(ring_run):
     (["RING", "--metric", "mode-coverag"], "did you mean 'mode-coverage'"),
     (["RING", "-n", "1"], "must be >= 2"),
     (["RING", "--metric", "conditional-accuracy"], "needs labelled image data"),
+    (["RING", "--metric", "intra-class"], "needs labelled image data"),
     (["RING", "--metric", "inception"], "never downloads"),
     (["RING", "--set", "mode-coverage.threshold=0"], "must be > 0"),
     (["RING", "--set", "mode-coverage.nope=1"], "unknown key"),
@@ -98,7 +117,7 @@ def test_a_recipe_asking_for_evaluation_logs_it_during_training(ring_run):
     (["RING", "--set", "threshold=3"], "METRIC.OPTION=VALUE"),
     (["NOT_WEIGHTS"], "not a readable safetensors file"),
     (["EMPTY_DIR"], "is it a finished ganzoo run"),
-], ids=["missing", "unknown-metric", "n", "wrong-data", "no-inception", "bad-option", "unknown-option",
+], ids=["missing", "unknown-metric", "n", "wrong-data", "class-metric-unlabelled", "no-inception", "bad-option", "unknown-option",
         "option-for-other-metric", "option-without-metric", "not-weights", "empty-dir"])
 def test_bad_input_is_one_line_and_exit_2(ring_run, tmp_path, capsys, argv, message):
     (tmp_path / "empty").mkdir()

@@ -272,9 +272,10 @@ def test_default_metrics_follow_the_data_and_the_conditioning(digits_cache, monk
     x, y = real_test(digits_cache)
     assert default_metrics(mixture_context("ring8")) == ["mode-coverage"]
     conditional = digits_context(ReplayGenerator(x, y, conditional=True), digits_cache)
-    assert default_metrics(conditional) == ["classifier-fd", "conditional-accuracy"]
+    assert default_metrics(conditional) == ["classifier-fd", "conditional-accuracy", "duplicates", "intra-class",
+                                            "prdc"]
     unconditional = digits_context(ReplayGenerator(x), digits_cache)
-    assert default_metrics(unconditional) == ["class-coverage", "classifier-fd"]
+    assert default_metrics(unconditional) == ["class-coverage", "classifier-fd", "duplicates", "prdc"]
     monkeypatch.setenv("GANZOO_INCEPTION_WEIGHTS", str(tmp_path / "weights.pth"))
     assert "inception" in default_metrics(unconditional)
     assert "inception" not in default_metrics(mixture_context("ring8"))

@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="a dataset option for this machine, e.g. --data root=/datasets (repeatable); data "
                              "folders and downloads are never taken from the weights file")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: auto")
+    parser.add_argument("--guide", choices=["drs", "mh"],
+                        help="evaluate D-guided samples (rejection sampling or Metropolis-Hastings with the run's "
+                             "discriminator) instead of plain ones")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=evaluate)
 
@@ -104,6 +107,10 @@ def evaluate(args: argparse.Namespace) -> int:
         context = EvalContext.from_weights(
             args.weights, n=args.n, seed=args.seed, device=args.device, data_options=user_data
         )
+        if args.guide:
+            from ganzoo.guided import guided_generator
+
+            context.generator = guided_generator(args.weights, args.guide, seed=args.seed, device=context.device)
         names = list(dict.fromkeys(args.metrics)) if args.metrics else default_metrics(context, options)
         if not names:
             raise GanzooError(
@@ -118,6 +125,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "dataset": context.dataset_name,
         "conditional": context.conditional,
         "step": context.card.step,
+        "guide": args.guide,
         "n": args.n,
         "seed": args.seed,
         "metrics": {name: {k: _finite(v) for k, v in figures.items()} for name, figures in results.items()},
@@ -136,10 +144,26 @@ def show_table(report: dict[str, Any], description: str) -> None:
     step = f", step {report['step']}" if report.get("step") is not None else ""
     from rich.markup import escape
 
-    render.console().print(escape(f"{report['weights']}: {description}{step}; n={report['n']}, seed={report['seed']}"))
+    guide = f", guided by D ({report['guide']})" if report.get("guide") else ""
+    render.console().print(escape(f"{report['weights']}: {description}{step}{guide}; n={report['n']}, "
+                                  f"seed={report['seed']}"))
     rows = [[metric, figure, _format(value)] for metric, figures in report["metrics"].items()
             for figure, value in figures.items()]
     render.table("Quality", ["metric", "figure", "value"], rows)
+    for line in worst_classes(report["metrics"]):
+        render.console().print(escape(line))
+
+
+def worst_classes(metrics: dict[str, dict[str, float | None]]) -> list[str]:
+    """``worst class by intra-class diversity: 3`` for each ``*worst_class`` figure: a per-class metric
+    names the class that an average would hide."""
+    lines = []
+    for metric, figures in metrics.items():
+        for figure, value in figures.items():
+            if figure.endswith("worst_class") and value is not None:
+                what = figure.removesuffix("worst_class").rstrip("_")
+                lines.append(f"worst class by {metric}{' ' + what if what else ''}: {int(value)}")
+    return lines
 
 
 def _finite(value: float) -> float | None:

@@ -23,6 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help=".npy in the generator's own units instead ([-1, 1], the dataset's scale applied)")
     parser.add_argument("--scale", type=int, metavar="N",
                         help="enlarge each tile N times (nearest neighbour); default: tiles at least 48 px")
+    parser.add_argument("--guide", choices=["drs", "mh"],
+                        help="filter by the run's discriminator: drs = rejection sampling (Azadi et al. 2019), "
+                             "mh = Metropolis-Hastings (Turner et al. 2019); needs discriminator.safetensors")
     parser.set_defaults(handler=sample)
 
 MAX_SAMPLES = 1_000_000
@@ -92,7 +95,12 @@ def sample(args: argparse.Namespace) -> int:
     from ganzoo.training.artifacts import save_samples
     from ganzoo.weights import load_generator
 
-    generator = load_generator(args.weights)
+    if args.guide:
+        from ganzoo.guided import guided_generator
+
+        generator = guided_generator(args.weights, args.guide, seed=args.seed)
+    else:
+        generator = load_generator(args.weights)
     if args.vary is not None:
         samples, c = traversal(generator, args.vary, args.n, args.seed), None
     else:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ganzoo.evaluation.best import direction, is_best, save_best
 from ganzoo.evaluation.context import EvalContext
 from ganzoo.evaluation.plot import save_quality
 from ganzoo.evaluation.runner import build_metrics, default_metrics, flatten, run_metrics
@@ -48,15 +49,35 @@ class EvalCallback:
         with torch.random.fork_rng(devices=[]):
             if self._metrics is None:
                 names = list(self.options.metrics) or default_metrics(context)
+                kept = self.options.keep_best.partition("/")[0]
+                names += [kept] if kept and kept not in names else []
                 self._metrics = build_metrics(names)
+                if self.options.keep_best:
+                    direction(self._metrics, self.options.keep_best)  # a bad name stops before any figure
             results = run_metrics(context, self._metrics)
-        view.log_row(flatten(results))
+        flat = flatten(results)
+        view.log_row(flat)
         if view.run_folder is not None:
             from ganzoo.training.artifacts import MetricsLog
 
-            save_quality(MetricsLog(view.run_folder.metrics).rows(), view.run_folder.quality)
+            rows = MetricsLog(view.run_folder.metrics).rows()
+            save_quality(rows, view.run_folder.quality)
+            self._keep_best(view, rows, flat)
+
+    def _keep_best(self, view: StepView, rows: list[dict[str, Any]], flat: dict[str, Any]) -> None:
+        key = self.options.keep_best
+        if not key or view.run_folder is None or view.card is None:
+            return
+        better = direction(self._metrics or {}, key)
+        if is_best(rows, key, better, view.step):
+            save_best(view, key, better, float(flat[key]))
 
 
 def eval_callbacks(options: EvalOptions, *, seed: int = 0) -> list[EvalCallback]:
     """The callbacks a recipe's ``[eval]`` table asks for: none when ``every`` is 0."""
+    if options.every and options.keep_best:  # a metric that cannot say which way is better: stop before training
+        from ganzoo.evaluation.runner import build_metric
+
+        name = options.keep_best.partition("/")[0]
+        direction({name: build_metric(name)}, options.keep_best)
     return [EvalCallback(options, seed=seed)] if options.every else []

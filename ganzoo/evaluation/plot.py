@@ -51,3 +51,34 @@ def save_quality(rows: Iterable[dict[str, Any]], path: Path) -> Path | None:
         figure.savefig(tmp, dpi=90, format="png")
     plt.close(figure)
     return path
+
+
+# The evaluation panel of curves.png: the headline figures only (the full set is in quality.png). Ratios to
+# a real-data floor go on the left axis (1 = as good as real data), shares and ratios to real on the right.
+FLOOR_RATIOS = ("fd_ratio", "ifid_worst_ratio")
+SHARES = ("accuracy", "high_quality", "diversity_min", "recall_ratio", "coverage_ratio", "rate_max")
+
+
+def draw_evaluation(ax: Any, rows: Iterable[dict[str, Any]]) -> bool:
+    """Draw the headline evaluation figures over steps on ``ax`` (a twin axis for the shares); False when
+    the rows hold none of them."""
+    series = quality_series(rows)
+    left = [(f"{m}/{f}", p) for m, figures in sorted(series.items()) for f, p in figures.items() if f in FLOOR_RATIOS]
+    right = [(f"{m}/{f}", p) for m, figures in sorted(series.items()) for f, p in figures.items() if f in SHARES]
+    if not left and not right:
+        return False
+    ax.set_title("evaluation")
+    ax.set_xlabel("step")
+    lines = []
+    for title, points in left:
+        lines += ax.plot(*zip(*points), marker="o", markersize=3, label=title)
+    if left:
+        ax.set_ylabel("ratio to the real-data floor")
+    other = ax.twinx() if left else ax
+    for index, (title, points) in enumerate(right):
+        lines += other.plot(*zip(*points), marker="s", markersize=3, linestyle="--", label=title,
+                            color=f"C{(len(left) + index) % 10}")
+    if right:
+        other.set_ylabel("share / ratio to real")
+    ax.legend(lines, [line.get_label() for line in lines], fontsize="x-small")
+    return True

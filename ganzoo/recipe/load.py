@@ -36,6 +36,22 @@ def run_name_from_stem(stem: str) -> str:
     return cleaned or "run"
 
 
+def check_keep_best(options: Any, found: Any, source: str) -> None:
+    """``eval.keep_best``: "metric/figure" of a registered (and, if listed, evaluated) metric, with ``every``."""
+    key = options.keep_best
+    if not key:
+        return
+    metric, sep, figure = key.partition("/")
+    if not sep or not metric or not figure:
+        raise RecipeError(source, "eval.keep_best", f"{key!r}: expected \"metric/figure\", e.g. \"classifier-fd/fd\"")
+    if not options.every:
+        raise RecipeError(source, "eval.keep_best", "needs eval.every > 0 (evaluations to choose from)")
+    if metric not in found["metric"]:
+        raise RecipeError(source, "eval.keep_best", found["metric"].unknown_message(metric))
+    if options.metrics and metric not in options.metrics:
+        raise RecipeError(source, "eval.keep_best", f"metric {metric!r} is not in eval.metrics {list(options.metrics)}")
+
+
 def shipped_recipes_dir() -> Path:
     """Where the shipped recipes are: inside the wheel, or the repository's ``recipes/`` when editable."""
     package = Path(__file__).resolve().parent.parent
@@ -175,6 +191,7 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
+    check_keep_best(sections["eval"], found, source)
     return Recipe(
         header=header,
         data_info=info,

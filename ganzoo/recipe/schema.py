@@ -87,6 +87,10 @@ class EvalOptions:
     every: int = option(0, min=0, help="steps between evaluations during training; 0 = none")
     metrics: tuple[str, ...] = option((), help="metric names (see `ganzoo list metrics`)")
     samples: int = option(2500, min=1, max=1_000_000, help="generated samples per evaluation")
+    keep_best: str = option(
+        "", help='"metric/figure" (e.g. "classifier-fd/fd"): keep the generator of the best evaluation as '
+        "generator-best.safetensors; the metric says whether lower or higher is better; empty = off"
+    )
 
 
 @attrs.frozen

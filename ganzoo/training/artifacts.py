@@ -109,12 +109,16 @@ def save_curves(rows: Iterable[dict[str, Any]], path: Path) -> Path | None:
 
 
 def curves_figure(rows: Iterable[dict[str, Any]]) -> Any:
-    """Losses, D's outputs and images per second over steps: D's drift toward 1/2 is what users watch."""
-    rows = [row for row in rows if "d_loss" in row]
+    """Losses, D's outputs and images per second over steps: D's drift toward 1/2 is what users watch; a
+    fourth panel, the evaluation figures, when the run evaluates."""
+    from ganzoo.evaluation.plot import draw_evaluation, quality_series
+
+    every = list(rows)
+    rows = [row for row in every if "d_loss" in row]
     if not rows:
         return None
     steps = [row["step"] for row in rows]
-    figure, axes = _figure(3)
+    figure, axes = _figure(4 if quality_series(every) else 3)
     for key, label in (("d_loss", "D loss"), ("g_loss", "G loss"), ("penalty", "penalty")):
         if key in rows[0]:
             axes[0].plot(steps, [row.get(key) for row in rows], label=label)
@@ -128,9 +132,11 @@ def curves_figure(rows: Iterable[dict[str, Any]]) -> Any:
     axes[1].set(title="D outputs", ylabel="mean D output (probability)" if probability else "mean critic score")
     axes[2].set(title="throughput", ylabel="real images per second")
     axes[2].set_ylim(bottom=0)
-    for ax in axes:
+    for ax in axes[:3]:
         ax.set_xlabel("step")
         ax.legend(fontsize="small")
+    if len(axes) > 3 and not draw_evaluation(axes[3], every):
+        axes[3].axis("off")
     return figure
 
 

@@ -3,6 +3,8 @@ checks of what they are given."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -62,3 +64,25 @@ def label_maps(c: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.T
     """One-hot class maps the size of the image ``like``, to concatenate to it as extra channels."""
     onehot = F.one_hot(c, num_classes).to(like.dtype)
     return onehot[:, :, None, None].expand(-1, -1, *like.shape[2:])
+
+
+class MinibatchStd(nn.Module):
+    """Karras et al. (2018): one more feature channel holding how much the samples of a small group differ.
+
+    A generator that collapses draws groups of near copies, whose standard deviation D can see, so D
+    learns to punish it. Groups are runs of ``group`` consecutive samples (the trainer puts reals and fakes
+    in separate halves of one batch, so a group never mixes the two); a batch that ``group`` does not divide
+    uses the largest size that does.
+    """
+
+    def __init__(self, group: int) -> None:
+        super().__init__()
+        self.group = int(group)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        n, _, height, width = h.shape
+        group = math.gcd(n, self.group) or 1
+        grouped = h.float().reshape(n // group, group, *h.shape[1:])
+        std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # one figure per group
+        extra = std.to(h.dtype).repeat_interleave(group).reshape(n, 1, 1, 1).expand(n, 1, height, width)
+        return torch.cat([h, extra], dim=1)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ganzoo_dcgan.layers import check_labels, init_dcgan_, label_maps, layout
+from ganzoo_dcgan.layers import MinibatchStd, check_labels, init_dcgan_, label_maps, layout
 from ganzoo_dcgan.options import DCGANDiscriminatorOptions, DCGANGeneratorOptions
 
 
@@ -78,8 +78,10 @@ class DCGANDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
         for fan_in, fan_out in pairwise(channels):
             layers += _down_block(fan_in, fan_out, batch_norm)
+        std = [MinibatchStd(options.minibatch_std)] if options.minibatch_std else []
         self.features = nn.Sequential(*layers)
-        self.head = nn.Conv2d(channels[-1], 1, base)
+        self.minibatch_std = nn.Sequential(*std)  # empty when off: old weights files keep loading
+        self.head = nn.Conv2d(channels[-1] + len(std), 1, base)
         self.embed = nn.Embedding(num_classes, channels[-1]) if self.conditioning == "projection" else None
         init_dcgan_(self)
         if self.embed is not None:
@@ -94,7 +96,7 @@ class DCGANDiscriminator(nn.Module):
         if self.conditioning == "channels":
             x = torch.cat([x, label_maps(c, self.num_classes, x)], dim=1)
         h = self.features(x)
-        logits = self.head(h).flatten()
+        logits = self.head(self.minibatch_std(h)).flatten()
         if self.conditioning == "projection":
             logits = logits + (self.embed(c) * h.sum(dim=(2, 3))).sum(dim=1)
         return logits

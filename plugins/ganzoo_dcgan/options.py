@@ -35,6 +35,10 @@ class DCGANDiscriminatorOptions:
     spectral_norm: bool = option(
         False, help="spectrally normalise every layer and drop batch norm (SN-GAN); suits WGAN-GP too"
     )
+    minibatch_std: int = option(
+        0, min=0, help="group size of a minibatch standard deviation channel before the last layer (Karras et "
+        "al. 2018; 4 is theirs): lets D see a collapsed batch; 0 = off"
+    )
     # Default chosen by measurement (cdcgan-digits, 600 steps, seed 0): with label channels the samples of
     # one class vary as much as real ones (mean per-pixel std 0.22 vs 0.26 real); with the projection head
     # G collapsed to one sample per class (0.01, and 0.01 after 1,500 steps).

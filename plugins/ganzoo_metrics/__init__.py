@@ -17,6 +17,7 @@ from ganzoo_metrics.options import (
     InceptionOptions,
     ModeCoverageOptions,
     ParzenOptions,
+    SupportOptions,
 )
 
 
@@ -50,6 +51,30 @@ def register_metrics(register: Register) -> None:
         "ganzoo_metrics.coverage:ClassCoverage",
         description="labelled images, unconditional G: classes the cached classifier finds among the samples",
         options=ClassCoverageOptions,
+        data_kinds=("image",),
+    )
+    register(
+        "prdc",
+        "ganzoo_metrics.prdc:PRDC",
+        description="labelled images: precision/recall (k-NN manifolds) and density/coverage, beside real-data floors",
+        options=SupportOptions,
+        conditional=True,
+        data_kinds=("image",),
+    )
+    register(
+        "intra-class",
+        "ganzoo_metrics.intra_class:IntraClass",
+        description="labelled images, conditional G: per-class FD (iFID) and diversity ratio, worst class named",
+        options=ClassifierOptions,
+        conditional=True,
+        data_kinds=("image",),
+    )
+    register(
+        "duplicates",
+        "ganzoo_metrics.duplicates:Duplicates",
+        description="labelled images: share of same-class generated pairs closer than the closest real pair",
+        options=ClassifierOptions,
+        conditional=True,
         data_kinds=("image",),
     )
     register(

@@ -20,6 +20,9 @@ WHAT = "classifier features"
 class ClassifierFD(ClassifierMetric):
     """``classifier-fd``: applies to any generator of labelled images, conditional or not."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"fd": "lower", "fd_ratio": "lower"}
+
     name = "classifier-fd"
 
     def applies_to(self, context: Any) -> bool:

@@ -16,6 +16,9 @@ from ganzoo_metrics.classifier import accuracy
 class ConditionalAccuracy(ClassifierMetric):
     """``conditional-accuracy``: applies to conditional generators of labelled images."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"accuracy": "higher"}
+
     name = "conditional-accuracy"
 
     def applies_to(self, context: Any) -> bool:

@@ -20,6 +20,9 @@ from ganzoo_metrics.histogram import reverse_kl_uniform
 class ClassCoverage(ClassifierMetric):
     """``class-coverage``: applies to unconditional generators of labelled images."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"classes": "higher", "reverse_kl": "lower"}
+
     name = "class-coverage"
 
     def applies_to(self, context: Any) -> bool:

@@ -142,6 +142,9 @@ def kernel_inception_distance(
 class Inception:
     """``inception``: applies to image generators only when weights are configured (option or env)."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"fid": "lower", "is": "higher", "kid": "lower"}
+
     def __init__(self, options: InceptionOptions) -> None:
         self.options = options
         self._net: nn.Module | None = None

@@ -52,6 +52,9 @@ def mixture_of(context: Any) -> Any | None:
 class ModeCoverage:
     """``mode-coverage``: applies to data with known mode centres and width."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"modes": "higher", "high_quality": "higher", "reverse_kl": "lower"}
+
     def __init__(self, options: ModeCoverageOptions) -> None:
         self.options = options
 

@@ -48,6 +48,13 @@ class ClassCoverageOptions(ClassifierOptions):
 
 
 @options_class
+class SupportOptions(ClassifierOptions):
+    """Precision/recall and density/coverage in the cached classifier's features."""
+
+    k: int = option(5, min=1, help="nearest neighbours that set each ball's radius (the papers use 5)")
+
+
+@options_class
 class ParzenOptions:
     """Parzen-window log-likelihood as in Goodfellow et al. (2014), after Breuleux et al. (2011)."""
 

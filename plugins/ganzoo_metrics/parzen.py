@@ -69,6 +69,9 @@ def parzen(
 class Parzen:
     """``parzen``: no ``applies_to``, so it runs only when named (``--metric parzen``)."""
 
+    #: which way each figure improves (``eval.keep_best`` reads it; floors and counts are not goals)
+    better = {"log_likelihood": "higher"}
+
     def __init__(self, options: ParzenOptions) -> None:
         self.options = options
 

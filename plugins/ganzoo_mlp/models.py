@@ -97,6 +97,10 @@ class MLPDiscriminator(nn.Module):
             [in_dim * self.pack, *options.hidden_dims, 1], options.negative_slope, options.dropout,
             options.spectral_norm,
         )
+        self.minibatch_std = options.minibatch_std
+        if self.minibatch_std:  # the last layer reads one more feature; every key keeps its name
+            last = nn.Linear(self.net[-1].in_features + 1, 1)
+            self.net[-1] = _spectral_norm(last) if options.spectral_norm else last
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         h = x.flatten(1)
@@ -104,11 +108,28 @@ class MLPDiscriminator(nn.Module):
             c = check_labels(c, self.num_classes, x.shape[0], "MLPDiscriminator")
             h = torch.cat([h, self.embed(c)], dim=1)
         if self.pack == 1:
-            return self.net(h).squeeze(1)
+            return self._logits(h)
         if h.shape[0] % self.pack:
             raise ValueError(
                 f"MLPDiscriminator packs {self.pack} samples per input: the batch ({h.shape[0]}) must be a "
                 f"multiple of {self.pack}; choose train.batch_size accordingly"
             )
-        packs = self.net(h.reshape(h.shape[0] // self.pack, -1)).squeeze(1)
+        packs = self._logits(h.reshape(h.shape[0] // self.pack, -1))
         return packs.repeat_interleave(self.pack)
+
+    def _logits(self, h: torch.Tensor) -> torch.Tensor:
+        if not self.minibatch_std:
+            return self.net(h).squeeze(1)
+        for layer in self.net[:-1]:
+            h = layer(h)
+        return self.net[-1](minibatch_std(h, self.minibatch_std)).squeeze(1)
+
+
+def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
+    """Karras et al. (2018) for flat features: one more feature, the mean standard deviation of each run of
+    ``group`` consecutive rows (reals and fakes sit in separate halves of a batch, so runs never mix them;
+    a batch that ``group`` does not divide uses the largest size that does)."""
+    n = h.shape[0]
+    size = math.gcd(n, group) or 1
+    std = (h.float().reshape(n // size, size, -1).var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1)
+    return torch.cat([h, std.to(h.dtype).repeat_interleave(size)[:, None]], dim=1)

@@ -46,6 +46,10 @@ class MLPDiscriminatorOptions:
         min=0.0, max=0.9,
     )
     spectral_norm: bool = option(False, help="spectrally normalise every linear layer (SN-GAN)")
+    minibatch_std: int = option(
+        0, min=0, help="group size of a minibatch standard deviation feature before the last layer (Karras et "
+        "al. 2018): lets D see a group of near copies; 0 = off"
+    )
     pack: int = option(
         1, help="PacGAN packing: D judges this many samples of one kind at once, joined into one input, "
         "so a generator that repeats itself is easy to catch (the batch must be a multiple of it)", min=1, max=64,
