@@ -149,18 +149,7 @@ def show_plugins(args: argparse.Namespace) -> int:
                 row["factory_errors"] = broken.get(row["name"], [])
         render.emit_json(rows)
         return 2 if args.check and (broken or found.failures()) else 0
-<<<<<<< ours
-    rows = []
-    for record in found.plugins:
-        registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in record.registered.items())
-        problems = [record.error] if record.error else broken.get(record.name, [])
-        status = f"[red]failed: {escape('; '.join(problems))}[/red]" if problems else "[green]ok[/green]"
-        rows.append([record.name, record.distribution, record.version, registered or "-", status])
-    render.table("Plugins (entry-point group 'ganzoo')", ["plugin", "distribution", "version", "registered", "status"], rows,
-                 whole=("plugin", "distribution", "version"))
-=======
     render.write_lines(plugin_lines(found.plugins, broken, render.text_width()))
->>>>>>> theirs
     if not args.check:
         return 0
     failures = [record.error for record in found.failures()] + [line for lines in broken.values() for line in lines]
