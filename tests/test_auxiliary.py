@@ -114,9 +114,10 @@ def test_the_trainer_augments_reals_and_fakes_alike_in_both_steps() -> None:
     G = ganzoo.build_generator("dcgan", shape=(1, 16, 16), latent_dim=8, width=8)
     D = ganzoo.build_discriminator("dcgan", shape=(1, 16, 16), width=8)
     trainer = ganzoo.Trainer(G, D, "non-saturating", ganzoo.build_dataset("digits", image_size=16), steps=1,
-                             batch_size=4, device="cpu", quiet=True, augment=augment)
+                             batch_size=4, device="cpu", quiet=True, augment=augment, g_step_batchnorm="fresh-reals")
     trainer.fit()
-    # D's step: reals and fakes in one batch; G's step: a BatchNorm D sees reals beside the fakes too
+    # D's step: reals and fakes in one batch; G's step: a BatchNorm D sees reals beside the fakes too (with
+    # "fresh-reals"; the default, "eval", shows it the fakes alone)
     assert [n for n, _ in calls] == [8, 8]
     assert all(generator is trainer.augment_noise for _, generator in calls)
 
