@@ -103,7 +103,8 @@ def test_diffaugment_is_differentiable_seeded_and_does_what_each_transform_says(
     assert torch.equal(never, x)
 
 
-def test_the_trainer_augments_reals_and_fakes_alike_in_both_steps() -> None:
+@pytest.mark.parametrize("g_step, sizes", [("eval", [8, 4]), ("fresh-reals", [8, 8])])
+def test_the_trainer_augments_reals_and_fakes_alike_in_both_steps(g_step: str, sizes: list[int]) -> None:
     calls: list[tuple[int, torch.Generator]] = []
 
     def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -114,11 +115,11 @@ def test_the_trainer_augments_reals_and_fakes_alike_in_both_steps() -> None:
     G = ganzoo.build_generator("dcgan", shape=(1, 16, 16), latent_dim=8, width=8)
     D = ganzoo.build_discriminator("dcgan", shape=(1, 16, 16), width=8)
     trainer = ganzoo.Trainer(G, D, "non-saturating", ganzoo.build_dataset("digits", image_size=16), steps=1,
-                             batch_size=4, device="cpu", quiet=True, augment=augment, g_step_batchnorm="fresh-reals")
+                             batch_size=4, device="cpu", quiet=True, augment=augment, g_step_batchnorm=g_step)
     trainer.fit()
-    # D's step: reals and fakes in one batch; G's step: a BatchNorm D sees reals beside the fakes too (with
-    # "fresh-reals"; the default, "eval", shows it the fakes alone)
-    assert [n for n, _ in calls] == [8, 8]
+    # D's step: reals and fakes in one batch; G's step: the fakes alone (BatchNorm D in eval mode, the default),
+    # or reals beside them ("fresh-reals"): whatever D sees goes through the augmentation
+    assert [n for n, _ in calls] == sizes
     assert all(generator is trainer.augment_noise for _, generator in calls)
 
 

@@ -367,3 +367,25 @@ def test_run_name_from_an_odd_file_name_is_one_path_component(tmp_path):
     recipe = load_recipe(write_recipe(tmp_path, {k: v for k, v in TINY.items() if k != "name"}, "my recipe (2).toml"))
     assert recipe.name == "my-recipe-2"
     assert default_run_dir(recipe, tmp_path / "runs").parent == tmp_path / "runs"
+
+
+def test_sample_scatter_never_takes_data_paths_from_the_file(ring_run, tmp_path, capsys, monkeypatch):
+    """`ganzoo sample --out x.png` draws real points behind a 2-D scatter: from the user's side only."""
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "anywhere"
+    with safe_open(str(ring_run / "generator.safetensors"), framework="pt") as handle:
+        recipe = json.loads(handle.metadata()["ganzoo.recipe"])
+    recipe["data"] = {"name": "mnist", "root": str(elsewhere), "download": True}
+    bad = rewrite(ring_run / "generator.safetensors", tmp_path / "hostile.safetensors", recipe=json.dumps(recipe))
+    assert main(["sample", str(bad), "-n", "8", "--out", str(tmp_path / "x.png")]) == 0
+    assert (tmp_path / "x.png").is_file()
+    assert not elsewhere.exists()
+
+
+def test_sample_out_that_cannot_be_written_is_one_line(ring_run, tmp_path, capsys):
+    (tmp_path / "folder.npy").mkdir()
+    assert main(["sample", str(ring_run), "--out", str(tmp_path / "folder.npy")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "is a folder")
+    (tmp_path / "file").write_text("x")
+    assert main(["sample", str(ring_run), "--out", str(tmp_path / "file" / "x.npy")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "cannot write")

@@ -83,6 +83,9 @@ def sample(args: argparse.Namespace) -> int:
     if args.scale is not None and not 1 <= args.scale <= 64:
         raise GanzooError(f"--scale {args.scale}: must be a whole number from 1 to 64")
 
+    if args.out.is_dir():
+        raise GanzooError(f"--out {args.out}: is a folder; name a .png or .npy file")
+
     import numpy as np
 
     from ganzoo.atomic import write_atomic
@@ -105,16 +108,21 @@ def sample(args: argparse.Namespace) -> int:
                 from ganzoo.cli.render import warn
 
                 warn(f"{args.weights} records no data units (written by an older ganzoo); the samples are in model units")
-        def write_npy(tmp: Path) -> None:
-            with tmp.open("wb") as handle:
-                np.save(handle, samples.numpy())
 
-        write_atomic(args.out, write_npy)
-    else:
-        rows = generator.card.num_classes if c is not None and args.label is None else None
-        if args.vary is not None:
-            rows = max(1, args.n // len(generator.vary(torch_zeros(generator), args.vary)))
-        save_samples(samples, args.out, rows=rows, scale=args.scale, reference=_real_points(generator, samples))
+    def write_npy(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.save(handle, samples.numpy())
+
+    try:
+        if suffix == ".npy":
+            write_atomic(args.out, write_npy)
+        else:
+            rows = generator.card.num_classes if c is not None and args.label is None else None
+            if args.vary is not None:
+                rows = max(1, args.n // len(generator.vary(torch_zeros(generator), args.vary)))
+            save_samples(samples, args.out, rows=rows, scale=args.scale, reference=_real_points(generator, samples))
+    except OSError as err:  # a read-only folder, a full disk: nothing half-written (atomic writes), one line
+        raise GanzooError(f"--out {args.out}: cannot write: {err.strerror or err}") from None
     print(f"wrote {len(samples)} samples to {args.out}")
     return 0
 

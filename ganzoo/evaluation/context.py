@@ -54,15 +54,16 @@ class EvalContext:
         batch_size: int = 500,
         source: str = "",
         data_options: dict[str, Any] | None = None,
-        trust_recipe: bool = True,
+        trust_recipe: bool = False,
     ) -> None:
         self.generator, self.card = generator, card
         self.n, self.seed, self.batch_size = int(n), int(seed), int(batch_size)
         self.device = resolve_device(device)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.source = source or "generator"
-        # trust_recipe=False (a file from disk): the card's machine-local data options are ignored, and
-        # data_options (the user's own) fill them in
+        # trust_recipe=False (the default: a card read from a file someone handed over): the card's
+        # machine-local data options (folders, downloads) are ignored and data_options (the user's) fill them
+        # in; True only for a card this process built from the user's own recipe (evaluation during training)
         self.data_options = dict(data_options or {})
         self.trust_recipe = bool(trust_recipe)
         self._component: Component | None = None
@@ -78,7 +79,7 @@ class EvalContext:
 
         found = find_weights(path)
         settings.setdefault("source", str(found))
-        settings.setdefault("trust_recipe", False)  # the file decides no path, download or import here
+        settings["trust_recipe"] = False  # the file decides no path, download or import here
         generator = load_generator(found)
         device = resolve_device(settings.pop("device", None))
         return cls(generator.to(device), generator.card, device=device, **settings)
