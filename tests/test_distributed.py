@@ -48,9 +48,10 @@ LAUNCH_TIMEOUT = 150  # seconds; a healthy launch takes 10-20 on two busy cores
 CASES = {
     # penalty (second critic forward) + two micro-batches per optimiser step; spectral norm, no BatchNorm
     "wgan-gp-digits": (["train.grad_accum=2"], 2, 5 * 2),  # d_steps = 5, each of 2 micro-batches
-    # BatchNorm in G and D, EMA; D with BatchNorm sees a real batch in G's step too
-    "dcgan-digits": ([], 1, 1 + 1),
-    # a regulariser (R1, lazy: due at critic step 0 here) and DiffAugment (each process its own stream)
+    # BatchNorm in G and D, EMA; G's step shows D (in eval mode) the fakes alone: one real batch per step
+    "dcgan-digits": ([], 1, 1),
+    # a regulariser (R1, lazy: due at critic step 0 here) and DiffAugment (each process its own stream);
+    # its recipe keeps g_step_batchnorm = "fresh-reals": a real batch in G's step too
     "dcgan-r1-diffaug-digits": ([], 1, 1 + 1),
 }
 
