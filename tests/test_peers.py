@@ -53,7 +53,8 @@ def test_summary_pairs_each_round_with_its_plain_loop(peers):
     assert "| ganzoo | 88.0 | 176.0 | 1.250 | 1.00 | 500 | 80, 100, 88 |" in table
 
 
-@pytest.mark.slow  # builds a venv and installs torchgan, torch-mimicry and tensorboard from PyPI: network
+@pytest.mark.slow
+@pytest.mark.network  # builds a venv and installs torchgan, torch-mimicry and tensorboard from PyPI: network
 def test_peers_tiny_mode_runs_every_framework(tmp_path):
     out = tmp_path / "peers.json"
     done = subprocess.run([sys.executable, str(BENCHMARKS / "peers.py"), "--tiny", "--venv", str(tmp_path / "venv"),
