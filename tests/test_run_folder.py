@@ -282,15 +282,22 @@ def test_weights_whose_samples_overflow_are_refused(ring_run, tmp_path, capsys):
         assert_one_line_error(capsys.readouterr().err, "samples are not finite")
 
 
-def test_an_embedded_recipe_never_chooses_paths_or_downloads(ring_run, tmp_path, capsys, monkeypatch):
-    """A file saying `data = {name = "mnist", root = "/anywhere", download = true}`: eval reads from the
-    user's side (the documented default `data`, here under the working folder) and downloads nothing."""
-    monkeypatch.chdir(tmp_path)
+def mnist_pointing_weights(ring_run, tmp_path):
+    """A copy of the ring run's weights whose embedded recipe names MNIST at a folder of its choosing, with
+    downloads on: the file and that folder."""
     elsewhere = tmp_path / "anywhere"
     with safe_open(str(ring_run / "generator.safetensors"), framework="pt") as handle:
         recipe = json.loads(handle.metadata()["ganzoo.recipe"])
     recipe["data"] = {"name": "mnist", "root": str(elsewhere), "download": True}
     bad = rewrite(ring_run / "generator.safetensors", tmp_path / "hostile.safetensors", recipe=json.dumps(recipe))
+    return bad, elsewhere
+
+
+def test_an_embedded_recipe_never_chooses_paths_or_downloads(ring_run, tmp_path, capsys, monkeypatch):
+    """A file saying `data = {name = "mnist", root = "/anywhere", download = true}`: eval reads from the
+    user's side (the documented default `data`, here under the working folder) and downloads nothing."""
+    monkeypatch.chdir(tmp_path)
+    bad, elsewhere = mnist_pointing_weights(ring_run, tmp_path)
     assert main(["eval", str(bad), "-n", "50"]) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not elsewhere.exists()
@@ -372,11 +379,7 @@ def test_run_name_from_an_odd_file_name_is_one_path_component(tmp_path):
 def test_sample_scatter_never_takes_data_paths_from_the_file(ring_run, tmp_path, capsys, monkeypatch):
     """`ganzoo sample --out x.png` draws real points behind a 2-D scatter: from the user's side only."""
     monkeypatch.chdir(tmp_path)
-    elsewhere = tmp_path / "anywhere"
-    with safe_open(str(ring_run / "generator.safetensors"), framework="pt") as handle:
-        recipe = json.loads(handle.metadata()["ganzoo.recipe"])
-    recipe["data"] = {"name": "mnist", "root": str(elsewhere), "download": True}
-    bad = rewrite(ring_run / "generator.safetensors", tmp_path / "hostile.safetensors", recipe=json.dumps(recipe))
+    bad, elsewhere = mnist_pointing_weights(ring_run, tmp_path)
     assert main(["sample", str(bad), "-n", "8", "--out", str(tmp_path / "x.png")]) == 0
     assert (tmp_path / "x.png").is_file()
     assert not elsewhere.exists()
