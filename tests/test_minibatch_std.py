@@ -45,3 +45,19 @@ def test_the_mlp_discriminator_takes_the_option_and_keeps_its_keys():
     assert plain.state_dict().keys() == with_std.state_dict().keys()
     real, fake = torch.randn(8, 2), torch.randn(8, 2)
     assert torch.allclose(with_std(torch.cat([real, fake]))[:8], with_std(torch.cat([real, fake * 5]))[:8])
+
+
+def test_the_spread_is_the_population_std_and_its_gradient_matches_torch_var():
+    from ganzoo.layers import group_spread
+
+    h = torch.tensor([[0.0, 2.0], [2.0, 4.0], [5.0, 5.0], [5.0, 5.0]], requires_grad=True)
+    # groups of two: features (0, 2) and (2, 4) each have std 1; the second group is two copies: std 1e-4
+    assert torch.allclose(group_spread(h, 2), torch.tensor([1.0, 1.0, 1e-4, 1e-4]), atol=1e-6)
+    x = torch.randn(16, 8, 3, 3, requires_grad=True)
+    y = x.detach().clone().requires_grad_(True)
+    mine = group_spread(x, 4)
+    reference = (y.reshape(4, 4, -1).var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1).repeat_interleave(4)
+    assert torch.allclose(mine, reference, atol=1e-6)
+    (mine * torch.arange(16.0)).sum().backward()
+    (reference * torch.arange(16.0)).sum().backward()
+    assert torch.allclose(x.grad, y.grad, atol=1e-6)

@@ -3,12 +3,11 @@ checks of what they are given."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.layers import group_spread
 from ganzoo_dcgan.options import SUPPORTED_SIZES, supported_size
 
 
@@ -81,8 +80,5 @@ class MinibatchStd(nn.Module):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         n, _, height, width = h.shape
-        group = math.gcd(n, self.group) or 1
-        grouped = h.float().reshape(n // group, group, *h.shape[1:])
-        std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # one figure per group
-        extra = std.to(h.dtype).repeat_interleave(group).reshape(n, 1, 1, 1).expand(n, 1, height, width)
+        extra = group_spread(h, self.group).reshape(n, 1, 1, 1).expand(n, 1, height, width)
         return torch.cat([h, extra], dim=1)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from ganzoo.layers import group_spread
 from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
 
 
@@ -129,7 +130,4 @@ def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
     """Karras et al. (2018) for flat features: one more feature, the mean standard deviation of each run of
     ``group`` consecutive rows (reals and fakes sit in separate halves of a batch, so runs never mix them;
     a batch that ``group`` does not divide uses the largest size that does)."""
-    n = h.shape[0]
-    size = math.gcd(n, group) or 1
-    std = (h.float().reshape(n // size, size, -1).var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1)
-    return torch.cat([h, std.to(h.dtype).repeat_interleave(size)[:, None]], dim=1)
+    return torch.cat([h, group_spread(h, group)[:, None]], dim=1)

@@ -1,0 +1,71 @@
+"""Minibatch standard deviation in D: ``Tensor.var`` over the group axis against ganzoo's mean of squares
+(``ganzoo.layers.group_spread``), forward and backward, on the shapes the shipped discriminators give it.
+
+    python benchmarks/minibatch_std.py              # 1 thread, 9 interleaved rounds, median ms per call
+    python benchmarks/minibatch_std.py --threads 2 --rounds 15
+
+Both formulas run in turns (ABAB...), and the ``var`` formula also against itself (A/A), so the ratio comes
+with the noise beside it. Why it matters: reducing over the small middle axis of (groups, 4, features),
+``var`` and its backward cost as much as all of D's convolutions on the CPU in the main recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+from ganzoo.layers import group_spread
+
+SHAPES = [(128, 64, 4, 4), (128, 32, 8, 8), (128, 128, 2, 2), (512, 128)]  # dcgan-digits' D; a wider one; mlp
+
+
+def with_var(h: torch.Tensor, group: int) -> torch.Tensor:
+    """The formula ganzoo used before (and most implementations use)."""
+    n = h.shape[0]
+    grouped = h.float().reshape(n // group, group, -1)
+    return (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1).repeat_interleave(group)
+
+
+def time_once(fn, h: torch.Tensor, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn(h, 4).sum().backward()
+    return (time.perf_counter() - start) / calls * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=50, help="forward+backward calls per round")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}; {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, torch {torch.__version__}, {args.threads} thread(s); "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print("| shape | var ms | var again (A/A) | group_spread ms | speed-up | A/A ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for shape in SHAPES:
+        h = torch.randn(*shape, requires_grad=True)
+        assert torch.allclose(with_var(h, 4), group_spread(h, 4), atol=1e-6)
+        cases = {"var": with_var, "var again": with_var, "group_spread": group_spread}
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for name, fn in cases.items():  # warm-up
+            time_once(fn, h, 5)
+        for _ in range(args.rounds):
+            for name, fn in cases.items():
+                times[name].append(time_once(fn, h, args.calls))
+        med = {name: statistics.median(values) for name, values in times.items()}
+        print(f"| {'x'.join(map(str, shape))} | {med['var']:.3f} | {med['var again']:.3f} | "
+              f"{med['group_spread']:.3f} | {med['var'] / med['group_spread']:.2f}x | "
+              f"{med['var'] / med['var again']:.2f} |")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
