@@ -110,3 +110,32 @@ def test_a_weights_file_without_its_discriminator_is_one_line_and_exit_2(ring_ru
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no discriminator.safetensors beside it" in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_guide_knobs_reach_the_sampler_and_the_report(ring_run, tmp_path, capsys):
+    import json
+
+    accepted = {}
+    for quantile in ("0.1", "0.9"):
+        capsys.readouterr()
+        assert main(["eval", str(ring_run), "--guide", "drs", "--guide-quantile", quantile, "-n", "200",
+                     "--metric", "mode-coverage", "--json"]) == 0
+        options = json.loads(capsys.readouterr().out)["guide_options"]
+        assert options["method"] == "drs" and options["quantile"] == float(quantile)
+        accepted[quantile] = options["accepted"]
+    assert accepted["0.9"] < accepted["0.1"]  # a higher quantile keeps fewer of G's proposals
+    assert main(["eval", str(ring_run), "--guide", "mh", "--guide-steps", "3", "-n", "100", "--metric", "mode-coverage",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["guide_options"]["steps"] == 3
+    assert main(["eval", str(ring_run), "--guide", "mh", "--guide-steps", "3", "-n", "100", "--metric", "mode-coverage"]) == 0
+    assert "guided by D (mh, steps 3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, value, message", [("--guide-quantile", "1.5", "drs quantile 1.5: must be in [0, 1)"),
+                                                  ("--guide-steps", "0", "mh steps 0: must be >= 1")])
+def test_a_guide_knob_out_of_range_is_one_line_and_exit_2(ring_run, tmp_path, capsys, flag, value, message):
+    capsys.readouterr()
+    assert main(["sample", str(ring_run), "--guide", "drs", flag, value, "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not (tmp_path / "x.png").exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.cli import render
+from ganzoo.cli.guide_args import add_guide_arguments, guide_options, guide_summary
 from ganzoo.errors import GanzooError
 
 DEFAULT_SAMPLES = 2500  # the mode-collapse protocol's sample count
@@ -35,9 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="a dataset option for this machine, e.g. --data root=/datasets (repeatable); data "
                              "folders and downloads are never taken from the weights file")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: auto")
-    parser.add_argument("--guide", choices=["drs", "mh"],
-                        help="evaluate D-guided samples (rejection sampling or Metropolis-Hastings with the run's "
-                             "discriminator) instead of plain ones")
+    add_guide_arguments(parser, "evaluate D-guided samples instead of plain ones")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=evaluate)
 
@@ -110,7 +109,8 @@ def evaluate(args: argparse.Namespace) -> int:
         if args.guide:
             from ganzoo.guided import guided_generator
 
-            context.generator = guided_generator(args.weights, args.guide, seed=args.seed, device=context.device)
+            context.generator = guided_generator(args.weights, args.guide, seed=args.seed, device=context.device,
+                                                 **guide_options(args))
         names = list(dict.fromkeys(args.metrics)) if args.metrics else default_metrics(context, options)
         if not names:
             raise GanzooError(
@@ -126,6 +126,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "conditional": context.conditional,
         "step": context.card.step,
         "guide": args.guide,
+        "guide_options": guide_summary(args, context.generator),
         "n": args.n,
         "seed": args.seed,
         "metrics": {name: {k: _finite(v) for k, v in figures.items()} for name, figures in results.items()},
@@ -144,7 +145,10 @@ def show_table(report: dict[str, Any], description: str) -> None:
     step = f", step {report['step']}" if report.get("step") is not None else ""
     from rich.markup import escape
 
-    guide = f", guided by D ({report['guide']})" if report.get("guide") else ""
+    guide = ""
+    if report.get("guide"):
+        knobs = ", ".join(f"{k} {_format(v)}" for k, v in report["guide_options"].items() if k != "method")
+        guide = f", guided by D ({report['guide']}, {knobs})"
     render.console().print(escape(f"{report['weights']}: {description}{step}{guide}; n={report['n']}, "
                                   f"seed={report['seed']}"))
     rows = [[metric, figure, _format(value)] for metric, figures in report["metrics"].items()

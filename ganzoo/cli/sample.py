@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ganzoo.cli.guide_args import add_guide_arguments, guide_options
 from ganzoo.errors import GanzooError
 
 
@@ -23,9 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help=".npy in the generator's own units instead ([-1, 1], the dataset's scale applied)")
     parser.add_argument("--scale", type=int, metavar="N",
                         help="enlarge each tile N times (nearest neighbour); default: tiles at least 48 px")
-    parser.add_argument("--guide", choices=["drs", "mh"],
-                        help="filter by the run's discriminator: drs = rejection sampling (Azadi et al. 2019), "
-                             "mh = Metropolis-Hastings (Turner et al. 2019); needs discriminator.safetensors")
+    add_guide_arguments(parser, "filter or resample by the run's discriminator")
     parser.set_defaults(handler=sample)
 
 MAX_SAMPLES = 1_000_000
@@ -98,7 +97,7 @@ def sample(args: argparse.Namespace) -> int:
     if args.guide:
         from ganzoo.guided import guided_generator
 
-        generator = guided_generator(args.weights, args.guide, seed=args.seed)
+        generator = guided_generator(args.weights, args.guide, seed=args.seed, **guide_options(args))
     else:
         generator = load_generator(args.weights)
     if args.vary is not None:
