@@ -67,6 +67,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="runs at once, each in its own process (default 1; with --threads 1, up to the cores)")
     parser.add_argument("--guide", nargs="+", choices=["drs", "mh"], default=[],
                         help="also evaluate each run with D-guided sampling (rows of their own)")
+    parser.add_argument("--guide-quantile", type=float, default=0.5, metavar="Q",
+                        help="drs: the burn-in quantile that sets the acceptance shift (default 0.5)")
+    parser.add_argument("--guide-steps", type=int, default=20, metavar="N",
+                        help="mh: proposals in each chain (default 20)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra recipe override for every run (repeatable)")
     return parser.parse_args(argv)
@@ -110,11 +114,21 @@ def guided_row(row: dict[str, Any], method: str, args: argparse.Namespace) -> di
 
     started = time.perf_counter()
     context = EvalContext.from_weights(row["run_dir"], n=args.n, seed=args.eval_seed)
-    context.generator = guided_generator(row["run_dir"], method, seed=args.eval_seed, device=context.device)
+    context.generator = guided_generator(row["run_dir"], method, seed=args.eval_seed, device=context.device,
+                                         quantile=args.guide_quantile, steps=args.guide_steps)
     figures = evaluate(context)
-    return {**row, "recipe": f"{row['recipe']} + {method}", "guide": method, "base": row["recipe"],
+    return {**row, "recipe": f"{row['recipe']} + {guide_label(method, args)}", "guide": method, "base": row["recipe"],
             "eval_s": time.perf_counter() - started, "metrics": figures,
             "acceptance": context.generator.accepted / max(1, context.generator.proposed)}
+
+
+def guide_label(method: str, args: argparse.Namespace) -> str:
+    """``drs`` or ``mh``, with its knob when it is not the default (so tables of two settings do not merge)."""
+    if method == "drs" and args.guide_quantile != 0.5:
+        return f"drs (quantile {args.guide_quantile:g})"
+    if method == "mh" and args.guide_steps != 20:
+        return f"mh ({args.guide_steps} steps)"
+    return method
 
 
 def work(name: str, args: argparse.Namespace) -> int:

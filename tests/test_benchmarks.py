@@ -27,16 +27,23 @@ def test_results_trains_seeds_in_parallel_processes_and_writes_the_table(tmp_pat
     """Two seeds of vanilla-ring8 in two worker processes: one table row with both seeds, in seed order."""
     run_script("results.py", "--recipes", "vanilla-ring8", "--seeds", "1", "0", "--steps", "3", "-n", "200",
                "--jobs", "2", "--threads", "1", *TINY, "--runs", tmp_path / "runs", "--out", tmp_path / "q.md",
-               "--json", tmp_path / "q.json", "--guide", "drs", cwd=tmp_path)
+               "--json", tmp_path / "q.json", "--guide", "drs", "--guide-quantile", "0.8", cwd=tmp_path)
     table = (tmp_path / "q.md").read_text()
     assert "| **vanilla-ring8** (ganzoo) | 2 | 3 |" in table
-    assert "| **vanilla-ring8 + drs** (ganzoo) | 2 | 3 |" in table  # D-guided rows apart from plain ones
+    # D-guided rows apart from plain ones, the knob in the name when it is not the default
+    assert "| **vanilla-ring8 + drs (quantile 0.8)** (ganzoo) | 2 | 3 |" in table
     assert "- vanilla-ring8: mode-coverage/high_quality" in table  # 3 steps miss the aim, and say by how much
     assert "| PacGAN2 on ring8 | published | | 7.9 | 95.6 |" in table
     runs = [run for run in json.loads((tmp_path / "q.json").read_text()) if "guide" not in run]
     assert [run["seed"] for run in runs] == [1, 0]
     assert all(0 <= run["metrics"]["mode-coverage"]["modes"] <= 8 for run in runs)
     assert all((Path(run["run_dir"]) / "generator.safetensors").is_file() for run in runs)
+
+
+def test_minibatch_std_benchmark_times_both_formulas_with_the_noise(tmp_path):
+    done = run_script("minibatch_std.py", "--rounds", "1", "--calls", "1", cwd=tmp_path)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 128x64x4x4 |")]
+    assert len(rows) == 1 and rows[0].count("|") == 7 and "x |" in rows[0]
 
 
 def test_startup_times_the_cli_and_sees_no_torch_import(tmp_path):
