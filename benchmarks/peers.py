@@ -56,6 +56,7 @@ REPO = HERE.parent
 CASES = ("plain", "plain-again", "ganzoo", "torchgan", "mimicry")
 PEERS = {"torchgan": "torchgan==0.1.0", "mimicry": "torch-mimicry==0.1.16"}
 REAL_EXTRAS = ("tensorboard",)  # on Mimicry's training path: installed for real
+BUILD_BACKEND = "hatchling>=1.21"  # pyproject.toml's [build-system] requires
 BATCH, LATENT, SIZE, CHANNELS, STEP_CHANNELS, LR, BETAS = 64, 100, 32, 1, 32, 2e-4, (0.5, 0.999)
 
 
@@ -70,6 +71,8 @@ def build_venv(venv: Path) -> Path:
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--no-deps", *PEERS.values()], check=True)
     subprocess.run([*pip, *REAL_EXTRAS], check=True)
+    # ganzoo's own build backend: --no-build-isolation builds with what the venv has, and a fresh venv lacks it
+    subprocess.run([*pip, BUILD_BACKEND], check=True)
     subprocess.run([*pip, "--no-deps", "--no-build-isolation", "-e", str(REPO)], check=True)
     stamp.write_text("ok\n")
     return python
