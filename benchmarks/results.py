@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ganzoo.cli.guide_args import DEFAULT_QUANTILE, DEFAULT_STEPS  # torch-free
+
 OFFLINE_DATA = ("ring8", "grid25", "digits")
 HERE = Path(__file__).resolve().parent
 
@@ -67,10 +69,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="runs at once, each in its own process (default 1; with --threads 1, up to the cores)")
     parser.add_argument("--guide", nargs="+", choices=["drs", "mh"], default=[],
                         help="also evaluate each run with D-guided sampling (rows of their own)")
-    parser.add_argument("--guide-quantile", type=float, default=0.5, metavar="Q",
-                        help="drs: the burn-in quantile that sets the acceptance shift (default 0.5)")
-    parser.add_argument("--guide-steps", type=int, default=20, metavar="N",
-                        help="mh: proposals in each chain (default 20)")
+    parser.add_argument("--guide-quantile", type=float, default=DEFAULT_QUANTILE, metavar="Q",
+                        help=f"drs: the burn-in quantile that sets the acceptance shift (default {DEFAULT_QUANTILE})")
+    parser.add_argument("--guide-steps", type=int, default=DEFAULT_STEPS, metavar="N",
+                        help=f"mh: proposals in each chain (default {DEFAULT_STEPS})")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra recipe override for every run (repeatable)")
     return parser.parse_args(argv)
@@ -124,9 +126,9 @@ def guided_row(row: dict[str, Any], method: str, args: argparse.Namespace) -> di
 
 def guide_label(method: str, args: argparse.Namespace) -> str:
     """``drs`` or ``mh``, with its knob when it is not the default (so tables of two settings do not merge)."""
-    if method == "drs" and args.guide_quantile != 0.5:
+    if method == "drs" and args.guide_quantile != DEFAULT_QUANTILE:
         return f"drs (quantile {args.guide_quantile:g})"
-    if method == "mh" and args.guide_steps != 20:
+    if method == "mh" and args.guide_steps != DEFAULT_STEPS:
         return f"mh ({args.guide_steps} steps)"
     return method
 

@@ -108,7 +108,11 @@ class GuidedGenerator(nn.Module):
         a, b = self.calibration
         outs = [self.discriminator(x[i : i + self.batch_size], None if c is None else c[i : i + self.batch_size])
                 for i in range(0, len(x), self.batch_size)]
-        return a * torch.cat(outs).double().flatten() + b
+        logits = torch.cat(outs).double().flatten()
+        if len(logits) != len(x):  # a PacGAN D scores packs of samples: no ratio for one sample to act on
+            raise GanzooError(f"guide: the discriminator gave {len(logits)} figures for {len(x)} samples (a packed, "
+                              "PacGAN-style D scores groups); D-guided sampling needs one logit per sample")
+        return a * logits + b
 
     @torch.no_grad()
     def propose(self, z: torch.Tensor, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,6 +182,9 @@ def guided_generator(
     generator = load_generator(found).to(device)
     discriminator, _ = load_module(d_path, "discriminator")
     discriminator = discriminator.to(device).eval()
+    if int(getattr(discriminator, "pack", 1)) > 1:  # PacGAN: one score shared by a pack, no ratio per sample
+        raise GanzooError(f"{d_path}: this discriminator scores packs of {discriminator.pack} samples (PacGAN); "
+                          "D-guided sampling needs one logit per sample")
     context = EvalContext(generator, generator.card, n=calibration_samples, seed=seed + 7, device=device,
                           source=str(found))
     real_x, real_c = held_out(context, calibration_samples)

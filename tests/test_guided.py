@@ -139,3 +139,36 @@ def test_a_guide_knob_out_of_range_is_one_line_and_exit_2(ring_run, tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_command_lines_guide_defaults_are_the_samplers_own():
+    import inspect
+
+    from ganzoo.cli.guide_args import DEFAULT_QUANTILE, DEFAULT_STEPS
+    from ganzoo.guided import guided_generator
+
+    defaults = inspect.signature(guided_generator).parameters
+    assert (defaults["quantile"].default, defaults["steps"].default) == (DEFAULT_QUANTILE, DEFAULT_STEPS)
+
+
+def test_a_packed_discriminator_is_one_line_and_exit_2(tmp_path, capsys):
+    run = tmp_path / "pac"
+    assert main(["run", "pacgan-ring8", "--set", "train.steps=2", "--set", "generator.hidden_dims=[8]",
+                 "--set", "discriminator.hidden_dims=[8]", "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(run), "--guide", "drs", "-n", "10", "--out", str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "needs one logit per sample" in err
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_a_discriminator_that_gives_fewer_figures_than_samples_is_refused():
+    class PerPair(nn.Module):
+        def forward(self, x, c=None):
+            return x.flatten()[::2]
+
+    guided = GuidedGenerator(Shift(), PerPair(), method="drs", calibration=(1.0, 0.0))
+    from ganzoo.errors import GanzooError
+
+    with pytest.raises(GanzooError, match="gave 2 figures for 4 samples"):
+        guided.logits(torch.randn(4, 1), None)
