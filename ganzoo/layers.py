@@ -14,7 +14,8 @@ def group_spread(h: torch.Tensor, group: int) -> torch.Tensor:
     Groups are consecutive so that the trainer's real and fake halves of a batch never mix; a batch that
     ``group`` does not divide uses the largest size that does. The variance is written out as a mean of
     squares rather than ``Tensor.var``: reducing over the small middle axis, ``var`` and its backward took
-    five times as long on the CPU (3.6 ms against 0.7 ms at 128x64x4x4), as long as all of D's convolutions.
+    four to five times as long on the CPU (``benchmarks/minibatch_std.py``), in the main recipe as long as all
+    of D's convolutions.
     """
     n = h.shape[0]
     size = math.gcd(n, group) or 1
