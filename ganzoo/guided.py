@@ -109,9 +109,9 @@ class GuidedGenerator(nn.Module):
         outs = [self.discriminator(x[i : i + self.batch_size], None if c is None else c[i : i + self.batch_size])
                 for i in range(0, len(x), self.batch_size)]
         logits = torch.cat(outs).double().flatten()
-        if len(logits) != len(x):  # a PacGAN D scores packs of samples: no ratio for one sample to act on
-            raise GanzooError(f"guide: the discriminator gave {len(logits)} figures for {len(x)} samples (a packed, "
-                              "PacGAN-style D scores groups); D-guided sampling needs one logit per sample")
+        if len(logits) != len(x):  # a D (a third party's) that scores groups: no ratio for one sample to act on
+            raise GanzooError(f"guide: the discriminator gave {len(logits)} figures for {len(x)} samples (it scores "
+                              "groups of samples); D-guided sampling needs one logit per sample")
         return a * logits + b
 
     @torch.no_grad()
