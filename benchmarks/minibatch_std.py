@@ -11,13 +11,11 @@ with the noise beside it. Why it matters: reducing over the small middle axis of
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
-import statistics
 import time
 
 import torch
+from microbench import banner, interleaved_medians, parse_args
 
 from ganzoo.layers import group_spread
 
@@ -39,28 +37,16 @@ def time_once(fn, h: torch.Tensor, calls: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--calls", type=int, default=50, help="forward+backward calls per round")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, torch {torch.__version__}, {args.threads} thread(s); "
-          f"load average {os.getloadavg()[0]:.2f}")
+    args = parse_args(__doc__.split("\n")[0], calls=50)
+    banner(args.threads)
     print("| shape | var ms | var again (A/A) | group_spread ms | speed-up | A/A ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for shape in SHAPES:
         h = torch.randn(*shape, requires_grad=True)
         assert torch.allclose(with_var(h, 4), group_spread(h, 4), atol=1e-6)
         cases = {"var": with_var, "var again": with_var, "group_spread": group_spread}
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        for name, fn in cases.items():  # warm-up
-            time_once(fn, h, 5)
-        for _ in range(args.rounds):
-            for name, fn in cases.items():
-                times[name].append(time_once(fn, h, args.calls))
-        med = {name: statistics.median(values) for name, values in times.items()}
+        med = interleaved_medians({name: (lambda calls, fn=fn: time_once(fn, h, calls)) for name, fn in cases.items()},
+                                  args.rounds, args.calls)
         print(f"| {'x'.join(map(str, shape))} | {med['var']:.3f} | {med['var again']:.3f} | "
               f"{med['group_spread']:.3f} | {med['var'] / med['group_spread']:.2f}x | "
               f"{med['var'] / med['var again']:.2f} |")

@@ -46,6 +46,12 @@ def test_minibatch_std_benchmark_times_both_formulas_with_the_noise(tmp_path):
     assert len(rows) == 1 and rows[0].count("|") == 7 and "x |" in rows[0]
 
 
+def test_dcgan_layers_benchmark_times_each_layer_against_its_convolution(tmp_path):
+    done = run_script("dcgan_layers.py", "--rounds", "1", "--calls", "1", cwd=tmp_path)
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| G first layer", "| D head"))]
+    assert len(rows) == 3 and all(row.count("|") == 8 and "x |" in row for row in rows)
+
+
 def test_startup_times_the_cli_and_sees_no_torch_import(tmp_path):
     done = run_script("startup.py", "-n", "1", "--json", tmp_path / "s.json", cwd=tmp_path)
     results = {row["command"]: row for row in json.loads((tmp_path / "s.json").read_text())["results"]}

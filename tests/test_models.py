@@ -246,3 +246,28 @@ def test_packed_mlp_discriminator_rejects_a_batch_it_cannot_pack() -> None:
     with pytest.raises(ValueError, match=r"packs 3 samples per input: the batch \(4\) must be a multiple of 3"):
         D(torch.randn(4, 2))
 
+
+
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("bias", [False, True])
+def test_latent_projection_is_the_transposed_convolution_it_replaces(memory_format, bias: bool) -> None:
+    from ganzoo_dcgan.layers import LatentProjection
+
+    torch.manual_seed(0)
+    fast = LatentProjection(12, 8, 4, 1, 0, bias=bias).to(memory_format=memory_format)
+    reference = nn.ConvTranspose2d(12, 8, 4, 1, 0, bias=bias).to(memory_format=memory_format)
+    reference.load_state_dict(fast.state_dict())
+    outputs, grads = [], []
+    for layer in (fast, reference):
+        z = torch.randn(5, 12, 1, 1, generator=torch.Generator().manual_seed(1), requires_grad=True)
+        out = layer(z)
+        (out * torch.arange(out.numel()).reshape(out.shape).sin()).sum().backward()
+        outputs.append(out)
+        grads.append((z.grad, layer.weight.grad))
+    torch.testing.assert_close(outputs[0], outputs[1])
+    torch.testing.assert_close(grads[0][0], grads[1][0])
+    torch.testing.assert_close(grads[0][1], grads[1][1])
+    assert outputs[0].is_contiguous(memory_format=memory_format)
+    # any other input size is the plain transposed convolution
+    x = torch.randn(2, 12, 3, 3)
+    torch.testing.assert_close(fast(x), reference(x))

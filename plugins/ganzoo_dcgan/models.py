@@ -17,7 +17,9 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ganzoo_dcgan.layers import MinibatchStd, check_labels, init_dcgan_, label_maps, layout
+from ganzoo_dcgan.layers import (
+    LatentProjection, MinibatchStd, WholeMapHead, check_labels, init_dcgan_, label_maps, layout,
+)
 from ganzoo_dcgan.options import DCGANDiscriminatorOptions, DCGANGeneratorOptions
 
 
@@ -31,7 +33,7 @@ class DCGANGenerator(nn.Module):
         self.num_classes = num_classes
         self.embed = nn.Embedding(num_classes, options.embedding_dim) if num_classes else None
         in_dim = options.latent_dim + (options.embedding_dim if num_classes else 0)
-        layers = _up_block(in_dim, channels[0], kernel=base, stride=1, padding=0)
+        layers = _up_block(in_dim, channels[0], kernel=base, stride=1, padding=0, first=True)
         for fan_in, fan_out in pairwise(channels):
             layers += _up_block(fan_in, fan_out, kernel=4, stride=2, padding=1)
         layers += [nn.ConvTranspose2d(channels[-1], shape[0], 4, 2, 1), nn.Tanh()]
@@ -47,10 +49,13 @@ class DCGANGenerator(nn.Module):
         return self.net(z[:, :, None, None])
 
 
-def _up_block(fan_in: int, fan_out: int, *, kernel: int, stride: int, padding: int) -> list[nn.Module]:
+def _up_block(
+    fan_in: int, fan_out: int, *, kernel: int, stride: int, padding: int, first: bool = False
+) -> list[nn.Module]:
+    conv = LatentProjection if first else nn.ConvTranspose2d
     # no bias: batch norm's shift replaces it
     return [
-        nn.ConvTranspose2d(fan_in, fan_out, kernel, stride, padding, bias=False),
+        conv(fan_in, fan_out, kernel, stride, padding, bias=False),
         nn.BatchNorm2d(fan_out),
         nn.ReLU(inplace=True),
     ]
@@ -81,7 +86,7 @@ class DCGANDiscriminator(nn.Module):
         std = [MinibatchStd(options.minibatch_std)] if options.minibatch_std else []
         self.features = nn.Sequential(*layers)
         self.minibatch_std = nn.Sequential(*std)  # empty when off: old weights files keep loading
-        self.head = nn.Conv2d(channels[-1] + len(std), 1, base)
+        self.head = WholeMapHead(channels[-1] + len(std), 1, base)
         self.embed = nn.Embedding(num_classes, channels[-1]) if self.conditioning == "projection" else None
         init_dcgan_(self)
         if self.embed is not None:
