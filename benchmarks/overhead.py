@@ -147,6 +147,7 @@ class PlainLoop:
         if recipe.augment is not None:
             raise SystemExit("the plain loop has no D-input augmentation: compare recipes without [augment]")
         self.batch, self.k, self.log_every = train.batch_size, train.d_steps, train.log_every
+        self.shared_fakes = train.g_step_fakes == "shared" and train.grad_accum == 1
         self.latent, self.classes = self.G.latent_dim, recipe.num_classes
         if train.mixed_precision == "fp16":
             raise SystemExit("the plain loop has no fp16 gradient scaler: compare bf16, or no mixed precision")
@@ -210,11 +211,13 @@ class PlainLoop:
                 for opt, lr in zip((self.opt_g, self.opt_d), self.base_lr):
                     for group in opt.param_groups:
                         group["lr"] = lr * scale
-            for _ in range(self.k):  # critic steps, each with a fresh real batch and fresh z
+            for k in range(self.k):  # critic steps, each with a fresh real batch and fresh z
                 x, c = self.real()
                 c_real = c  # the last critic step's reals: what "reused-reals" hands G's step
-                with torch.no_grad(), self.autocast():
-                    fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
+                keep = self.shared_fakes and k == self.k - 1  # G's step reuses these fakes, graph and all
+                with torch.set_grad_enabled(keep), self.autocast():
+                    kept = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
+                fake = kept.detach()
                 with self.autocast():
                     logits = d(torch.cat([x, fake.to(x.dtype)]), None if c is None else torch.cat([c, c])).float()
                 d_loss = loss_fn.d_loss(logits[:n], logits[n:])
@@ -234,9 +237,13 @@ class PlainLoop:
                     regularizer.after_d_step(D)  # weight clipping
                 self.d_updates += 1
             D.requires_grad_(False)  # G's step: no gradients for D's weights
-            c = torch.randint(self.classes, (n,), generator=self.noise, device=self.device) if self.classes else None
+            if self.shared_fakes:  # the last critic step's labels and fakes (train.g_step_fakes = "shared")
+                fake = kept
+            else:
+                c = torch.randint(self.classes, (n,), generator=self.noise, device=self.device) if self.classes else None
+                with self.autocast():
+                    fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
             with self.autocast():
-                fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
                 if self.g_inputs.reals:  # a BatchNorm D sees reals beside the fakes (train.g_step_batchnorm)
                     x, real_c = (x, c_real) if self.g_inputs.reals == "reused" else self.real()
                     both_c = None if c is None else torch.cat([real_c, c])

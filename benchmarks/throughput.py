@@ -20,7 +20,8 @@ of about ``--seconds`` each, after an untimed warm-up; the trainer runs as ``gan
   slows the run a little; on a CPU the timers are all there is.
 - fast-paths: each switch a recipe can turn on (torch.compile, channels_last, bf16 autocast, foreach and
   fused optimisers), each choice of what G's step feeds a BatchNorm D (g-reused, g-fakes, g-eval) and
-  ``train.fast = "auto"`` (auto, auto+g-eval, auto+g-fresh) against the same recipe with ``train.fast =
+  ``train.fast = "auto"`` (auto, auto+g-eval, auto+g-fresh, and auto+fresh-fakes: G's step on fresh z,
+  ``train.g_step_fakes = "fresh"``) against the same recipe with ``train.fast =
   "off"`` and nothing switched on, all built side by side and timed in turns, so
   load from other jobs falls on all of them alike. torch.compile's compiling happens in the warm-up and is
   reported on its own ("warm-up s"), with inductor's on-disk cache empty unless ``--warm-compile-cache``.
@@ -71,6 +72,8 @@ FAST_PATHS: dict[str, list[str]] = {
     "auto": ['train.fast="auto"'],
     "auto+g-eval": ['train.fast="auto"', 'train.g_step_batchnorm="eval"'],
     "auto+g-fresh": ['train.fast="auto"', 'train.g_step_batchnorm="fresh-reals"'],
+    # which fakes G's step trains on (train.g_step_fakes): the default "shared" is in "auto"
+    "auto+fresh-fakes": ['train.fast="auto"', 'train.g_step_fakes="fresh"'],
 }
 DEFAULT_FAST_PATHS = ["baseline", "compile", "channels_last", "bf16", "foreach", "fused"]
 

@@ -236,8 +236,9 @@ def test_no_host_device_sync_inside_a_step_on_a_gpu():
 
 # ---------------------------------------------------------------- the benchmark compares like with like
 @pytest.mark.skipif(not (BENCHMARKS / "overhead.py").is_file(), reason="benchmarks/ is not shipped in the sdist")
+@pytest.mark.parametrize("fakes", ["fresh", "shared"])
 @pytest.mark.parametrize("case", ["mlp-ring8", "cdcgan-digits", "wgan-gp-digits", "dcgan-r1-digits"])
-def test_the_overhead_benchmarks_plain_loop_gives_ganzoos_weights(case):
+def test_the_overhead_benchmarks_plain_loop_gives_ganzoos_weights(case, fakes):
     sys.path.insert(0, str(BENCHMARKS))
     try:
         import overhead
@@ -245,7 +246,7 @@ def test_the_overhead_benchmarks_plain_loop_gives_ganzoos_weights(case):
         sys.path.remove(str(BENCHMARKS))
     width = ["generator.hidden_dims=[16]", "discriminator.hidden_dims=[16]"] if case == "mlp-ring8" else [
         "generator.width=8", "discriminator.width=8"]
-    overhead.check_same(case, [*width, "train.batch_size=8"], steps=3)
+    overhead.check_same(case, [*width, "train.batch_size=8", f"train.g_step_fakes={fakes}"], steps=3)
 
 
 # ---------------------------------------------------------------- train.fast = "auto": the choice

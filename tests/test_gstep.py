@@ -73,3 +73,47 @@ def test_the_mode_is_a_recipe_option_with_a_clear_error(tmp_path, capsys):
     code = main(["validate", "dcgan-digits", "--set", "train.g_step_batchnorm=both"])
     err = capsys.readouterr().err
     assert code == 2 and "train.g_step_batchnorm" in err and "fresh-reals" in err
+
+
+# ---------------------------------------------------------------- train.g_step_fakes
+def fakes_run(fakes: str, *, steps: int = 2, d_steps: int = 1, grad_accum: int = 1, conditional: bool = True):
+    torch.manual_seed(0)
+    classes = 10 if conditional else 0
+    G = ganzoo.build_generator("dcgan", shape=(1, 16, 16), num_classes=classes, latent_dim=8, width=8)
+    D = ganzoo.build_discriminator("dcgan", shape=(1, 16, 16), num_classes=classes, width=8, spectral_norm=True)
+    g_calls: list[tuple[torch.Tensor, torch.Tensor | None]] = []
+    G.register_forward_hook(lambda module, args, out: g_calls.append((out.detach().clone(), *args[1:])))
+    d_inputs: list[tuple[torch.Tensor, torch.Tensor | None]] = []
+    D.register_forward_pre_hook(lambda module, args: d_inputs.append((args[0].detach().clone(), args[1])))
+    data = ganzoo.build_dataset("digits", image_size=16) if conditional else torch.rand(256, 1, 16, 16) * 2 - 1
+    trainer = ganzoo.Trainer(G, D, "hinge", data, steps=steps, batch_size=8, d_steps=d_steps,
+                             grad_accum=grad_accum, device="cpu", quiet=True, g_step_fakes=fakes)
+    trainer.fit()
+    return trainer, g_calls, d_inputs
+
+
+@pytest.mark.parametrize(("fakes", "d_steps", "grad_accum", "g_per_step"), [
+    ("fresh", 1, 1, 2), ("shared", 1, 1, 1), ("fresh", 3, 1, 4), ("shared", 3, 1, 3),
+    ("shared", 1, 2, 4),  # gradient accumulation keeps fresh fakes: one graph per micro-batch would be kept
+])
+def test_shared_fakes_save_one_generator_forward_per_step(fakes, d_steps, grad_accum, g_per_step):
+    _, g_calls, _ = fakes_run(fakes, d_steps=d_steps, grad_accum=grad_accum)
+    assert len(g_calls) == 2 * g_per_step
+
+
+def test_shared_fakes_are_the_last_critic_steps_fakes_and_labels():
+    _, g_calls, d_inputs = fakes_run("shared", steps=1)
+    (made, labels), = g_calls
+    (d_x, d_c), (g_x, g_c) = d_inputs  # D's step (reals, then fakes), then G's step
+    assert torch.equal(d_x[8:], made) and torch.equal(g_x, made)
+    assert torch.equal(d_c[8:], labels) and torch.equal(g_c, labels)
+    fresh_calls = fakes_run("fresh", steps=1)[1]
+    assert not torch.equal(fresh_calls[0][0], fresh_calls[1][0])  # fresh: G's step draws other z
+
+
+def test_g_step_fakes_is_a_recipe_option_with_a_clear_error(capsys):
+    from ganzoo.cli.main import main
+
+    code = main(["validate", "cdcgan-digits", "--set", "train.g_step_fakes=reused"])
+    err = capsys.readouterr().err
+    assert code == 2 and "train.g_step_fakes" in err and "shared" in err and "Traceback" not in err

@@ -75,6 +75,10 @@ class TrainOptions:
         "eval", help="what a BatchNorm D sees in G's step: a fresh real batch beside the fakes, the D step's "
         "last real batch beside them, the fakes alone, or the fakes with D in eval mode (ganzoo/training/gstep.py)"
     )
+    g_step_fakes: Literal["fresh", "shared"] = option(
+        "shared", help="G's step on fresh z and labels (Algorithm 1), or on the fakes of the last critic step "
+        "(one G forward per step instead of two, as pytorch/examples' DCGAN does; ganzoo/training/gstep.py)"
+    )
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
     log_with: tuple[Literal["tensorboard", "wandb", "mlflow", "aim"], ...] = option(
         (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "

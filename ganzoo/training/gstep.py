@@ -13,6 +13,12 @@ in the batch beside the fakes (``train.g_step_batchnorm``):
 A loss that compares fakes with reals (``needs_real_logits``, relativistic losses) always gets reals:
 reused under ``reused-reals``, fresh otherwise. A D without BatchNorm sees the fakes alone unless the loss
 needs reals. Which of these is the default was decided by measurement (benchmarks/RESULTS.md).
+
+Which fakes G's step trains on is a second choice (``train.g_step_fakes``): ``fresh`` draws new z and
+labels, as Algorithm 1 does; ``shared`` takes the last critic step's z, labels and fakes, made with G's graph
+kept, so that a step runs G forward once instead of twice (pytorch/examples' DCGAN does the same). With
+gradient accumulation the fakes stay fresh: keeping one graph per micro-batch would undo what accumulation
+saves in memory. The trainer carries it out (``Trainer.discriminator_step(keep_fakes=...)``).
 """
 
 from __future__ import annotations

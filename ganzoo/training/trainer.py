@@ -1,7 +1,8 @@
 """One trainer for every GAN: Algorithm 1 of the original paper, on HuggingFace accelerate.
 
 Per generator step: ``d_steps`` critic steps, each with a fresh real batch and fresh z, then one generator
-step with D frozen as a whole. The loss gives the objectives and the regularisers their penalties and
+step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``, the default:
+G runs forward once per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss gives the objectives and the regularisers their penalties and
 constraints; the trainer owns the schedule and the optimisers. Around it, each in its module: the running
 figures (``figures``), the run folder's layout (``ganzoo.run_folder``), what a run keeps (``outputs``), the
 accelerator and the stop signal (``distributed``) and what callbacks and observers see (``view``).
@@ -126,6 +127,7 @@ class Trainer:
         self._g_inputs = g_step_inputs(config.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
                                        loss_needs_reals=self.loss.needs_real_logits)
         self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor] | None = None  # (z, c, G(z, c))
         self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
         self.augment_noise = torch.Generator(device=self.device).manual_seed(self.seed * 7_919 + 15_485_863 * (self.rank + 1))
         self.fixed_z, self.fixed_c = outputs.fixed_noise(self)
@@ -151,18 +153,23 @@ class Trainer:
             raise GanzooError("the model is conditional, but the data yields no class labels")
         return x, (c if self.num_classes else None)
 
-    def discriminator_step(self) -> None:
+    def discriminator_step(self, keep_fakes: bool = False) -> None:
         """One critic update: real and fake through D in one forward (safe for BatchNorm under DDP), the
-        objective plus the regularisers due at this critic step, then the constraints."""
+        objective plus the regularisers due at this critic step, then the constraints. ``keep_fakes``: make
+        the fakes with G's graph and keep them for G's step (``train.g_step_fakes = "shared"``)."""
         accum = self.config.grad_accum
+        keep_fakes = keep_fakes and accum == 1
         due = [r for r in self.regularizations if self.d_updates % r.every == 0] if self.regularizations else ()
         for micro in range(accum):
             x, c = self._real()
             self._last_real = (x, c)  # what G's step may reuse (train.g_step_batchnorm = "reused-reals")
             with self._sync_unless_last(self.d_model, micro):
-                with torch.no_grad():
-                    z = self._z(len(x))
-                    fake = self.g_model(z, c).to(x.dtype)  # fakes share the real batch's labels
+                z = self._z(len(x))
+                with torch.set_grad_enabled(keep_fakes):  # G's step backpropagates through kept fakes
+                    made = self.g_model(z, c)  # fakes share the real batch's labels
+                fake = made.detach().to(x.dtype)
+                if keep_fakes:
+                    self._kept_fakes = (z, c, made)
                 both_c = None if c is None else torch.cat([c, c])
                 real_out, fake_out = self._d(torch.cat([x, fake]), both_c).split(len(x))
                 batch = DBatch(real=x, fake=fake, labels=c, real_out=real_out, fake_out=fake_out,
@@ -183,18 +190,23 @@ class Trainer:
         return sum(terms[1:], terms[0]) if terms else None
 
     def generator_step(self) -> None:
-        """One generator update with D frozen as a whole (its gradients would leak otherwise)."""
+        """One generator update with D frozen as a whole (its gradients would leak otherwise), on fresh z or
+        on the fakes the last critic step kept."""
         accum = self.config.grad_accum
         self.discriminator.requires_grad_(False)
         try:
             for micro in range(accum):
+                kept, self._kept_fakes = self._kept_fakes, None
                 n = self.config.batch_size
-                c = self._labels(n)
+                c = self._labels(n) if kept is None else kept[1]
                 # D under no_sync too: a DDP forward with gradients on arms D's all-reduce hooks, no backward
                 # reaches its frozen weights here, and the armed hooks would fire in D's next no_sync micro-batch
                 with self._sync_unless_last(self.g_model, micro), self.accelerator.no_sync(self.d_model):
-                    z = self._z(n)
-                    fake = self.g_model(z, c)
+                    if kept is None:
+                        z = self._z(n)
+                        fake = self.g_model(z, c)
+                    else:  # the last critic step's z, labels and fakes, G's graph kept (g_step_fakes = "shared")
+                        z, _, fake = kept
                     fake_out, real_out = self._g_step_outputs(fake, c)
                     batch = GBatch(fake=fake, labels=c, fake_out=fake_out, real_out=real_out, codes=self._codes(z))
                     loss = self.loss.g_objective(batch)
@@ -255,8 +267,9 @@ class Trainer:
     def train_step(self) -> None:
         if self.config.lr_decay == "linear":
             decay_learning_rates(self, self.step / self.config.steps)
-        for _ in range(self.config.d_steps):
-            self.discriminator_step()
+        share = self.config.g_step_fakes == "shared"
+        for k in range(self.config.d_steps):
+            self.discriminator_step(keep_fakes=share and k == self.config.d_steps - 1)
         self.generator_step()
         self.step += 1
         self.figures.end_step(self.step)
