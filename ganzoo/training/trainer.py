@@ -1,9 +1,9 @@
 """One trainer for every GAN: Algorithm 1 of the original paper, on HuggingFace accelerate.
 
 Per generator step: ``d_steps`` critic steps, each with a fresh real batch and fresh z, then one generator
-step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``, the default:
-G runs forward once per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss gives the objectives and the regularisers their penalties and
-constraints; the trainer owns the schedule and the optimisers. Around it, each in its module: the running
+step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``, the
+default: G runs forward once per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss gives
+the objectives and the regularisers their penalties and constraints; the trainer owns the schedule and the optimisers. Around it, each in its module: the running
 figures (``figures``), the run folder's layout (``ganzoo.run_folder``), what a run keeps (``outputs``), the
 accelerator and the stop signal (``distributed``) and what callbacks and observers see (``view``).
 

@@ -69,13 +69,15 @@ class LatentProjection(nn.ConvTranspose2d):
     """G's first layer: z as a 1x1 map through a transposed convolution that fills the base map.
 
     On a 1x1 input that convolution is one matrix product, and computed as one it is about 3x faster on a
-    CPU (mkldnn's transposed convolution is slow at this shape: 0.48 vs 0.12 ms forward, batch 64, 96 -> 64
-    channels at 4x4). The weights stay a ConvTranspose2d's, so weights files and their keys do not change.
+    CPU (mkldnn's transposed convolution is slow at this shape: 3.2 vs 1.1 ms forward and backward, batch 64,
+    96 -> 64 channels at 4x4; benchmarks/dcgan_layers.py). The weights stay a ConvTranspose2d's, so weights
+    files and their keys do not change.
     """
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         n, channels, height, width = x.shape
-        if (height, width) != (1, 1) or output_size is not None or self.groups != 1:
+        plain = self.padding != (0, 0) or self.dilation != (1, 1) or self.output_padding != (0, 0)
+        if (height, width) != (1, 1) or output_size is not None or self.groups != 1 or plain:
             return super().forward(x, output_size)
         weight = self.weight  # read once: a parametrised weight is recomputed on every read
         out = (x.reshape(n, channels) @ weight.reshape(channels, -1)).reshape(n, self.out_channels, *self.kernel_size)
@@ -91,13 +93,14 @@ class WholeMapHead(nn.Conv2d):
     """D's head: a convolution whose kernel covers the whole last feature map, giving one logit per sample.
 
     That is one matrix product, and computed as one it is 2-3x faster on a CPU than mkldnn's convolution at
-    this shape (batch 128, 65 x 4 x 4 -> 1: 0.45 vs 0.18 ms forward and backward). Same weights and keys as
-    the Conv2d; any other input size is the plain convolution.
+    this shape (batch 128, 65 x 4 x 4 -> 1: 0.95 vs 0.44 ms forward and backward; benchmarks/dcgan_layers.py).
+    Same weights and keys as the Conv2d; any other input size is the plain convolution.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # self.weight once: under spectral norm each read of it is a power iteration
-        if tuple(x.shape[-2:]) != self.kernel_size or self.padding != (0, 0) or self.groups != 1:
+        plain = self.padding != (0, 0) or self.dilation != (1, 1) or self.groups != 1
+        if tuple(x.shape[-2:]) != self.kernel_size or plain:
             return super().forward(x)
         return F.linear(x.flatten(1), self.weight.flatten(1), self.bias)[:, :, None, None]
 
