@@ -51,6 +51,7 @@ import ganzoo
 from ganzoo.components import DBatch
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import registries
+from ganzoo.training.gstep import keeps_fakes
 
 CASES = {  # case -> shipped recipe
     "mlp-ring8": "vanilla-ring8",
@@ -147,7 +148,7 @@ class PlainLoop:
         if recipe.augment is not None:
             raise SystemExit("the plain loop has no D-input augmentation: compare recipes without [augment]")
         self.batch, self.k, self.log_every = train.batch_size, train.d_steps, train.log_every
-        self.shared_fakes = train.g_step_fakes == "shared" and train.grad_accum == 1
+        self.g_step_fakes = train.g_step_fakes
         self.latent, self.classes = self.G.latent_dim, recipe.num_classes
         if train.mixed_precision == "fp16":
             raise SystemExit("the plain loop has no fp16 gradient scaler: compare bf16, or no mixed precision")
@@ -214,7 +215,7 @@ class PlainLoop:
             for k in range(self.k):  # critic steps, each with a fresh real batch and fresh z
                 x, c = self.real()
                 c_real = c  # the last critic step's reals: what "reused-reals" hands G's step
-                keep = self.shared_fakes and k == self.k - 1  # G's step reuses these fakes, graph and all
+                keep = keeps_fakes(self.g_step_fakes, critic_step=k, d_steps=self.k, grad_accum=1)  # G's step reuses them
                 with torch.set_grad_enabled(keep), self.autocast():
                     kept = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
                 fake = kept.detach()
@@ -237,7 +238,7 @@ class PlainLoop:
                     regularizer.after_d_step(D)  # weight clipping
                 self.d_updates += 1
             D.requires_grad_(False)  # G's step: no gradients for D's weights
-            if self.shared_fakes:  # the last critic step's labels and fakes (train.g_step_fakes = "shared")
+            if keep:  # the last critic step's labels and fakes (train.g_step_fakes = "shared")
                 fake = kept
             else:
                 c = torch.randint(self.classes, (n,), generator=self.noise, device=self.device) if self.classes else None

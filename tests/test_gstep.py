@@ -76,17 +76,15 @@ def test_the_mode_is_a_recipe_option_with_a_clear_error(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- train.g_step_fakes
-def fakes_run(fakes: str, *, steps: int = 2, d_steps: int = 1, grad_accum: int = 1, conditional: bool = True):
+def fakes_run(fakes: str, *, steps: int = 2, d_steps: int = 1, grad_accum: int = 1):
     torch.manual_seed(0)
-    classes = 10 if conditional else 0
-    G = ganzoo.build_generator("dcgan", shape=(1, 16, 16), num_classes=classes, latent_dim=8, width=8)
-    D = ganzoo.build_discriminator("dcgan", shape=(1, 16, 16), num_classes=classes, width=8, spectral_norm=True)
+    G = ganzoo.build_generator("dcgan", shape=(1, 16, 16), num_classes=10, latent_dim=8, width=8)
+    D = ganzoo.build_discriminator("dcgan", shape=(1, 16, 16), num_classes=10, width=8, spectral_norm=True)
     g_calls: list[tuple[torch.Tensor, torch.Tensor | None]] = []
     G.register_forward_hook(lambda module, args, out: g_calls.append((out.detach().clone(), *args[1:])))
     d_inputs: list[tuple[torch.Tensor, torch.Tensor | None]] = []
     D.register_forward_pre_hook(lambda module, args: d_inputs.append((args[0].detach().clone(), args[1])))
-    data = ganzoo.build_dataset("digits", image_size=16) if conditional else torch.rand(256, 1, 16, 16) * 2 - 1
-    trainer = ganzoo.Trainer(G, D, "hinge", data, steps=steps, batch_size=8, d_steps=d_steps,
+    trainer = ganzoo.Trainer(G, D, "hinge", ganzoo.build_dataset("digits", image_size=16), steps=steps, batch_size=8, d_steps=d_steps,
                              grad_accum=grad_accum, device="cpu", quiet=True, g_step_fakes=fakes)
     trainer.fit()
     return trainer, g_calls, d_inputs

@@ -18,7 +18,7 @@ Which fakes G's step trains on is a second choice (``train.g_step_fakes``): ``fr
 labels, as Algorithm 1 does; ``shared`` takes the last critic step's z, labels and fakes, made with G's graph
 kept, so that a step runs G forward once instead of twice (pytorch/examples' DCGAN does the same). With
 gradient accumulation the fakes stay fresh: keeping one graph per micro-batch would undo what accumulation
-saves in memory. The trainer carries it out (``Trainer.discriminator_step(keep_fakes=...)``).
+saves in memory. :func:`keeps_fakes` says at which critic step the trainer keeps them.
 """
 
 from __future__ import annotations
@@ -49,3 +49,9 @@ def g_step_inputs(mode: str, *, d_has_batchnorm: bool, loss_needs_reals: bool) -
     if batchnorm_wants_reals or loss_needs_reals:
         reals = "reused" if mode == "reused-reals" else "fresh"
     return GStepInputs(reals=reals, eval_mode=d_has_batchnorm and mode == "eval")
+
+
+def keeps_fakes(mode: str, *, critic_step: int, d_steps: int, grad_accum: int) -> bool:
+    """Whether critic step ``critic_step`` (0-based, of ``d_steps``) keeps its fakes, G's graph and all, for
+    G's step: under ``train.g_step_fakes = "shared"`` the last one does, unless gradients are accumulated."""
+    return mode == "shared" and grad_accum == 1 and critic_step == d_steps - 1

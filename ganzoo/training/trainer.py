@@ -35,7 +35,7 @@ from ganzoo.training.batches import make_batches
 from ganzoo.training.distributed import plain_forward
 from ganzoo.training.ema import ema_model
 from ganzoo.training.figures import RunningFigures
-from ganzoo.training.gstep import g_step_inputs
+from ganzoo.training.gstep import g_step_inputs, keeps_fakes
 from ganzoo.training.optim import build_optimizer, decay_learning_rates
 from ganzoo.training.progress import Progress
 from ganzoo.training.view import Callback, Observer, StepView
@@ -158,7 +158,6 @@ class Trainer:
         objective plus the regularisers due at this critic step, then the constraints. ``keep_fakes``: make
         the fakes with G's graph and keep them for G's step (``train.g_step_fakes = "shared"``)."""
         accum = self.config.grad_accum
-        keep_fakes = keep_fakes and accum == 1
         due = [r for r in self.regularizations if self.d_updates % r.every == 0] if self.regularizations else ()
         for micro in range(accum):
             x, c = self._real()
@@ -267,9 +266,10 @@ class Trainer:
     def train_step(self) -> None:
         if self.config.lr_decay == "linear":
             decay_learning_rates(self, self.step / self.config.steps)
-        share = self.config.g_step_fakes == "shared"
-        for k in range(self.config.d_steps):
-            self.discriminator_step(keep_fakes=share and k == self.config.d_steps - 1)
+        config = self.config
+        for k in range(config.d_steps):
+            self.discriminator_step(keep_fakes=keeps_fakes(config.g_step_fakes, critic_step=k,
+                                                           d_steps=config.d_steps, grad_accum=config.grad_accum))
         self.generator_step()
         self.step += 1
         self.figures.end_step(self.step)
