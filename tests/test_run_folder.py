@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -274,12 +275,38 @@ def test_nan_weights_are_refused_with_the_count(ring_run, tmp_path, capsys):
     assert not (tmp_path / "x.npy").exists()
 
 
-def test_weights_whose_samples_overflow_are_refused(ring_run, tmp_path, capsys):
-    huge = rewrite(ring_run / "generator.safetensors", tmp_path / "huge.safetensors",
-                   tensors=lambda t: {k: v * 1e30 if v.dim() > 1 else v for k, v in t.items()})
-    for args in (["sample", str(huge), "--out", str(tmp_path / "x.npy")], ["eval", str(huge), "-n", "50"]):
+class OverflowingGenerator(torch.nn.Module):
+    """The ring run's MLP generator, its output multiplied by infinity: finite weights whose samples are inf or
+    nan on every CPU (scaling the weights instead rests on one CPU's kernels overflowing where another's do not)."""
+
+    def __init__(self, options, *, shape, num_classes=0):
+        super().__init__()
+        from ganzoo_mlp.models import MLPGenerator
+
+        self.inner = MLPGenerator(options, shape=shape, num_classes=num_classes)
+        self.latent_dim, self.num_classes = self.inner.latent_dim, num_classes
+
+    def forward(self, z, c=None):
+        return self.inner(z, c) * float("inf")
+
+
+@ganzoo.hookimpl
+def register_overflowing(register):
+    from ganzoo_mlp.options import MLPGeneratorOptions
+
+    register("overflowing", OverflowingGenerator, description="samples that are not finite",
+             options=MLPGeneratorOptions)
+
+
+def test_weights_whose_samples_are_not_finite_are_refused(ring_run, tmp_path, capsys, ganzoo_plugin):
+    ganzoo_plugin(SimpleNamespace(register_generators=register_overflowing), name="overflowing")
+    bad = rewrite(ring_run / "generator.safetensors", tmp_path / "inf.safetensors",
+                  tensors=lambda t: {f"inner.{k}": v for k, v in t.items()},
+                  component='"overflowing"', plugin='"overflowing"')
+    for args in (["sample", str(bad), "--out", str(tmp_path / "x.npy")], ["eval", str(bad), "-n", "50"]):
         assert main(args) == 2
         assert_one_line_error(capsys.readouterr().err, "samples are not finite")
+    assert not (tmp_path / "x.npy").exists()
 
 
 def mnist_pointing_weights(ring_run, tmp_path):
