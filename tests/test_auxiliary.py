@@ -83,6 +83,36 @@ def test_the_code_to_class_error_takes_the_best_one_to_one_mapping() -> None:
     assert _one_to_one_error(two_codes_one_class) == pytest.approx(0.1)
 
 
+def test_the_real_information_term_rewards_confident_balanced_guesses() -> None:
+    """log k when each real image gets one code value with certainty and every value is used equally; 0 when
+    Q says the same thing of every image; and the gradient in D's step moves Q toward the first."""
+    from ganzoo_infogan.loss import real_information
+
+    codes = {"continuous": torch.zeros(10, 2)}
+    confident = DOutput(torch.zeros(10), {"codes": torch.cat([torch.eye(10) * 50, torch.zeros(10, 2)], dim=1)})
+    assert float(real_information(confident, codes)) == pytest.approx(torch.log(torch.tensor(10.0)).item(), abs=1e-4)
+    unsure = DOutput(torch.zeros(10), {"codes": torch.zeros(10, 12)})
+    assert float(real_information(unsure, codes)) == pytest.approx(0.0, abs=1e-6)
+    same = DOutput(torch.zeros(10), {"codes": torch.cat([torch.zeros(10, 1) + 50, torch.zeros(10, 11)], dim=1)})
+    assert float(real_information(same, codes)) == pytest.approx(0.0, abs=1e-4)
+    logits = (torch.eye(10) * 0.5).requires_grad_(True)
+    guess = DOutput(torch.zeros(10), {"codes": torch.cat([logits, torch.zeros(10, 2)], dim=1)})
+    real_information(guess, codes).backward()
+    assert (logits.grad.diagonal() > 0).all()  # more confidence in each image's own value raises it
+
+
+def test_the_q_network_has_its_hidden_layer_and_reads_features_before_minibatch_std() -> None:
+    from ganzoo_infogan.models import InfoGANDiscriminator
+    from ganzoo_infogan.options import InfoGANDiscriminatorOptions
+
+    options = InfoGANDiscriminatorOptions(width=8, spectral_norm=True, minibatch_std=4, q_hidden=16)
+    D = InfoGANDiscriminator(options, shape=(1, 16, 16))
+    out = D(torch.randn(8, 1, 16, 16))
+    assert out["logits"].shape == (8,) and out["codes"].shape == (8, 12)
+    assert [type(m).__name__ for m in D.heads["codes"]] == ["Linear", "BatchNorm1d", "LeakyReLU", "Linear"]
+    assert D.head.in_channels == D.heads["codes"][0].in_features // 16 + 1  # the std channel: the logit's only
+
+
 # ---------------------------------------------------------------- DiffAugment
 def test_diffaugment_is_differentiable_seeded_and_does_what_each_transform_says() -> None:
     x = (torch.rand(8, 1, 16, 16) * 2 - 1).requires_grad_(True)

@@ -17,10 +17,25 @@ from ganzoo_infogan.options import InfoGANLossOptions
 from ganzoo_losses.logistic import NonSaturatingLoss
 
 
+def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
+    """Q's mutual information between real images and its categorical guess, over the batch: the entropy of the
+    mean guess (every value used equally) less the mean entropy of each guess (each image given one value
+    confidently), as CatGAN (Springenberg 2016) asks of its classifier. No labels are read."""
+    if codes is None:
+        raise GanzooError("the infogan loss needs a generator that owns its latent codes (generator 'infogan')")
+    k = real_out["codes"].shape[1] - codes["continuous"].shape[1]
+    p = F.softmax(real_out["codes"][:, :k], dim=1)
+    mean = p.mean(dim=0)
+    marginal = -(mean * mean.clamp_min(1e-8).log()).sum()
+    conditional = -(p * p.clamp_min(1e-8).log()).sum(dim=1).mean()
+    return marginal - conditional
+
+
 class InfoGANLoss(NonSaturatingLoss):
     def __init__(self, options: InfoGANLossOptions | None = None) -> None:
         options = options or InfoGANLossOptions()
         self.categorical_weight, self.continuous_weight = options.categorical_weight, options.continuous_weight
+        self.real_weight = options.real_weight
 
     def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
         if codes is None:
@@ -35,7 +50,10 @@ class InfoGANLoss(NonSaturatingLoss):
         return self.categorical_weight * categorical + self.continuous_weight * continuous
 
     def d_objective(self, batch: DBatch) -> torch.Tensor:
-        return super().d_objective(batch) + self.information(batch.fake_out, batch.codes)
+        loss = super().d_objective(batch) + self.information(batch.fake_out, batch.codes)
+        if self.real_weight:
+            loss = loss - self.real_weight * real_information(batch.real_out, batch.codes)
+        return loss
 
     def g_objective(self, batch: GBatch) -> torch.Tensor:
         return super().g_objective(batch) + self.information(batch.fake_out, batch.codes)

@@ -67,7 +67,8 @@ class InfoGANDiscriminator(HeadedDiscriminator):
     """DCGAN body; ``codes`` = [categorical logits | continuous means], a Q head sharing the body."""
 
     def __init__(self, options: InfoGANDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
-        super().__init__(width=options.width, spectral_norm=False, shape=shape,
-                         heads={"codes": options.categorical + options.continuous})
+        super().__init__(width=options.width, spectral_norm=options.spectral_norm, shape=shape,
+                         heads={"codes": options.categorical + options.continuous},
+                         minibatch_std=options.minibatch_std, head_hidden=options.q_hidden)
         self.categorical, self.continuous = options.categorical, options.continuous
         self.num_classes = 0

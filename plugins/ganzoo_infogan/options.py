@@ -18,9 +18,17 @@ class InfoGANDiscriminatorOptions:
     categorical: int = option(10, min=2, help="values of the categorical code (as the generator's)")
     continuous: int = option(2, min=0, help="number of continuous codes (as the generator's)")
     width: int = option(64, min=1, help="channels of the first layer; each later layer doubles them")
+    spectral_norm: bool = option(False, help="spectrally normalise D's body and real/fake head; drop batch norm")
+    minibatch_std: int = option(0, min=0, help="group size of a minibatch-std channel before the real/fake head (0: none)")
+    q_hidden: int = option(0, min=0, help="Q's hidden layer (batch norm, leaky ReLU), as the paper's; 0: Q is linear")
 
 
 @options_class
 class InfoGANLossOptions:
     categorical_weight: float = option(1.0, min=0, help="lambda of the categorical code's information term")
     continuous_weight: float = option(0.1, min=0, help="lambda of the continuous codes' information term")
+    real_weight: float = option(
+        0.0, min=0,
+        help="weight of Q's information on real images (confident per image, balanced over the batch), "
+             "in D's step: ties the categorical code to clusters of the real data (0: the paper's InfoGAN)",
+    )
