@@ -31,10 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help=f"generated samples (default {DEFAULT_SAMPLES})")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="METRIC.OPTION=VALUE",
-                        help="a metric option, e.g. --set inception.weights=/data/inception_v3.pth (repeatable)")
+                        help="a metric option, e.g. --set fid.real=test (repeatable)")
     parser.add_argument("--data", dest="data_options", action="append", default=[], metavar="OPTION=VALUE",
                         help="a dataset option for this machine, e.g. --data root=/datasets (repeatable); data "
                              "folders and downloads are never taken from the weights file")
+    parser.add_argument("--inception-weights", type=Path, metavar="FILE",
+                        help="Inception v3 weights (pt_inception-2015-12-05) for fid, kid, isc and prc; sets the "
+                             "`weights` option of every metric run that has one (default: $GANZOO_INCEPTION_WEIGHTS)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: auto")
     add_guide_arguments(parser, "evaluate D-guided samples instead of plain ones")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -78,7 +81,31 @@ def check_arguments(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         for name in args.metrics:
             registries()["metric"].get(name)
     chosen = list(dict.fromkeys(args.metrics)) if args.metrics else None
-    return metric_options(args.options, chosen)
+    tables = metric_options(args.options, chosen)
+    if args.inception_weights is not None:
+        give_weights(tables, args.inception_weights, chosen)
+    return tables
+
+
+def give_weights(tables: dict[str, dict[str, Any]], path: Path, chosen: list[str] | None) -> None:
+    """``--inception-weights FILE`` as the ``weights`` option of each metric (named, or any) that has one."""
+    from ganzoo.registry import registries
+
+    if not path.is_file():
+        raise GanzooError(f"--inception-weights {path}: no such file")
+    names = chosen if chosen is not None else [component.name for component in registries()["metric"]]
+    takers = [name for name in names if _takes_weights(registries()["metric"].get(name).options)]
+    if not takers:
+        raise GanzooError(f"--inception-weights: none of the metrics named ({', '.join(names)}) takes weights; "
+                          "it is for fid, kid, isc and prc")
+    for name in takers:
+        tables.setdefault(name, {}).setdefault("weights", str(path))
+
+
+def _takes_weights(options_class: Any) -> bool:
+    import attrs
+
+    return options_class is not None and attrs.has(options_class) and "weights" in attrs.fields_dict(options_class)
 
 
 def data_options(texts: Iterable[str]) -> dict[str, Any]:
@@ -117,7 +144,8 @@ def evaluate(args: argparse.Namespace) -> int:
                 f"no registered metric applies to this {context.describe()}; name one with --metric "
                 "(see `ganzoo list metrics`)"
             )
-        results = run_metrics(context, build_metrics(names, options))
+        metrics = build_metrics(names, options)
+        results = run_metrics(context, metrics)
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     report = {
         "weights": context.source,
@@ -130,6 +158,8 @@ def evaluate(args: argparse.Namespace) -> int:
         "n": args.n,
         "seed": args.seed,
         "metrics": {name: {k: _finite(v) for k, v in figures.items()} for name, figures in results.items()},
+        "protocols": {name: dict(metric.protocol) for name, metric in metrics.items()
+                      if getattr(metric, "protocol", None)},
         "warnings": notes,
     }
     if args.json:
@@ -154,6 +184,8 @@ def show_table(report: dict[str, Any], description: str) -> None:
     rows = [[metric, figure, _format(value)] for metric, figures in report["metrics"].items()
             for figure, value in figures.items()]
     render.table("Quality", ["metric", "figure", "value"], rows)
+    for metric, protocol in report.get("protocols", {}).items():
+        render.console().print(escape(f"{metric} protocol: " + "; ".join(f"{k} {v}" for k, v in protocol.items())))
     for line in worst_classes(report["metrics"]):
         render.console().print(escape(line))
 
