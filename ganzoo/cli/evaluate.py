@@ -75,7 +75,9 @@ def check_arguments(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**32 - 1}")
     if args.n > 1_000_000:
         raise GanzooError(f"-n {args.n}: must be <= 1000000")
-    if not args.weights.exists():
+    from ganzoo.hub import is_repo_id
+
+    if not args.weights.exists() and not is_repo_id(str(args.weights)):
         raise GanzooError(f"{args.weights}: no such weights file or run directory")
     if args.metrics:
         for name in args.metrics:
