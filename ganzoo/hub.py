@@ -54,8 +54,7 @@ def hub_weights(name: str | Path, role: str = "generator") -> Path | None:
     try:
         return Path(hf_hub_download(repo_id, GENERATOR_FILE, revision=revision, repo_type="model"))
     except Exception as err:  # not cached offline, no such repository, revision or file, no network: one line
-        why = " ".join(str(err).split())[:200]
         raise WeightsError(
             f"{text}: no such weights file or run directory here, and no {GENERATOR_FILE} of Hub repository "
-            f"{repo_id}{'@' + revision if revision else ''} in the local cache or online ({type(err).__name__}: {why})"
+            f"{repo_id}{'@' + revision if revision else ''} in the local cache or online ({type(err).__name__})"
         ) from None
