@@ -119,6 +119,8 @@ class Fidelity:
     """
 
     flag = "fid"
+    #: whether it runs when no metric is named (fid only: each metric makes its own pass through Inception)
+    by_default = False
 
     def __init__(self, options: FidelityOptions) -> None:
         self.options = options
@@ -126,9 +128,9 @@ class Fidelity:
         self.better = {figure: BETTER[figure] for figure in FIGURES[self.flag].values() if figure in BETTER}
 
     def applies_to(self, context: Any) -> bool:
-        """Runs by default on image generators only when weights are configured and the library is there."""
+        """fid runs by default on image generators when weights are configured and the library is there."""
         info = context.data_info
-        if weights_path(self.options) is None or info is None or info.kind != "image":
+        if not self.by_default or weights_path(self.options) is None or info is None or info.kind != "image":
             return False
         try:
             import torch_fidelity  # noqa: F401
@@ -205,6 +207,7 @@ class FID(Fidelity):
     """``fid``: Fréchet distance between Gaussians fitted to pool3 (2048-d) features."""
 
     flag = "fid"
+    by_default = True
 
 
 class KID(Fidelity):
