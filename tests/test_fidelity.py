@@ -131,6 +131,7 @@ def test_kid_isc_prc_against_a_folder_equal_torch_fidelitys(digits_run, weights,
     assert figures["prc"]["precision"] == pytest.approx(expected["precision"], abs=1e-9)
     assert figures["prc"]["recall"] == pytest.approx(expected["recall"], abs=1e-9)
     assert report["protocols"]["kid"]["real"] == f"folder {folder.resolve()}"
+    assert report["protocols"]["kid"]["real_count"] == N
     assert report["protocols"]["isc"]["isc_splits"] == 2
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,6 @@ def require_weights(options: FidelityOptions) -> Path:
     return path.resolve()
 
 
-@cache
 def check_tensors_only(path: Path) -> None:
     """Refuse a weights file that holds anything but a state dict of tensors (before torch-fidelity unpickles
     it without restriction)."""
@@ -83,7 +81,6 @@ def check_tensors_only(path: Path) -> None:
         raise GanzooError(f"fid: {path} is not torch-fidelity's {EXTRACTOR} state dict (pt_inception-2015-12-05)")
 
 
-@cache
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -96,6 +93,11 @@ def to_uint8_rgb(x: torch.Tensor) -> torch.Tensor:
     """[-1, 1] images as the uint8 RGB torch-fidelity takes (a grey channel repeated three times)."""
     x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return x.expand(-1, 3, -1, -1).contiguous() if x.shape[1] == 1 else x
+
+
+def count_images(folder: Path) -> int:
+    """The images torch-fidelity reads from a folder: png, jpg and jpeg files at its top level."""
+    return sum(1 for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg"))
 
 
 class Images(torch.utils.data.Dataset):
@@ -149,7 +151,7 @@ class Fidelity:
         real, real_source = self.real_images(context)
         settings = self.settings(context, weights)
         try:
-            raw = fidelity.calculate_metrics(input1=fake, input2=real if self.flag != "isc" else None, **settings)
+            raw = fidelity.calculate_metrics(input1=fake, input2=real, **settings)
         except (ValueError, RuntimeError) as err:  # torch-fidelity's own checks (vassert) raise ValueError
             raise GanzooError(f"{self.flag}: torch-fidelity: {' '.join(str(err).split())}") from None
         self.protocol = self.describe(context, samples, real, real_source, weights, fidelity.__version__)
@@ -194,8 +196,8 @@ class Fidelity:
             "resize": f"{side} -> {SIDE}x{SIDE}, torch-fidelity's TF1-compatible bilinear, from uint8 RGB",
             "seed": context.seed,
         }
-        if isinstance(real, Images):
-            protocol["real_count"] = len(real)
+        if real is not None:
+            protocol["real_count"] = len(real) if isinstance(real, Images) else count_images(Path(real))
         protocol.update(self.parameters())
         return protocol
 
