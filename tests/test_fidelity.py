@@ -135,6 +135,14 @@ def test_kid_isc_prc_against_a_folder_equal_torch_fidelitys(digits_run, weights,
     assert report["protocols"]["isc"]["isc_splits"] == 2
 
 
+def test_inception_weights_without_a_metric_named_leave_the_others_alone(weights, tmp_path, capsys):
+    """A 2-D run: fid does not apply, and the weights offered to it are no error."""
+    out = tmp_path / "ring"
+    assert main(["run", "vanilla-ring8", "--set", "train.steps=2", *TINY, "--out", str(out)]) == 0
+    report = eval_json(capsys, str(out), "--inception-weights", str(weights), "-n", "200")
+    assert list(report["metrics"]) == ["mode-coverage"] and report["protocols"] == {}
+
+
 def one_line_error(capsys, argv) -> str:
     capsys.readouterr()
     assert main(argv) == 2

@@ -141,6 +141,8 @@ def evaluate(args: argparse.Namespace) -> int:
             context.generator = guided_generator(args.weights, args.guide, seed=args.seed, device=context.device,
                                                  **guide_options(args))
         names = list(dict.fromkeys(args.metrics)) if args.metrics else default_metrics(context, options)
+        if not args.metrics:  # --inception-weights was offered to every metric that takes weights
+            options = {name: table for name, table in options.items() if name in names or set(table) != {"weights"}}
         if not names:
             raise GanzooError(
                 f"no registered metric applies to this {context.describe()}; name one with --metric "
