@@ -191,8 +191,11 @@ def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelCard]:
 
 
 def find_weights(path: str | Path, role: str = "generator") -> Path:
-    """A weights file, or the best one in a run directory (the EMA generator when there is one)."""
-    path = Path(path)
+    """A weights file, or the best one in a run directory (the EMA generator when there is one), or the
+    generator of a Hub repository id (``user/name[@revision]``) that names nothing here."""
+    from ganzoo.hub import hub_weights
+
+    path = hub_weights(path, role) or Path(path)
     if path.is_dir():
         roles = ["generator-ema", "generator"] if role == "generator" else [role]
         names = [weights_file(path, r).name for r in roles]

@@ -110,7 +110,7 @@ def test_a_recipe_asking_for_evaluation_logs_it_during_training(ring_run):
     (["RING", "-n", "1"], "must be >= 2"),
     (["RING", "--metric", "conditional-accuracy"], "needs labelled image data"),
     (["RING", "--metric", "intra-class"], "needs labelled image data"),
-    (["RING", "--metric", "inception"], "never downloads"),
+    (["RING", "--metric", "fid"], "never downloads"),
     (["RING", "--set", "mode-coverage.threshold=0"], "must be > 0"),
     (["RING", "--set", "mode-coverage.nope=1"], "unknown key"),
     (["RING", "--metric", "mode-coverage", "--set", "parzen.test_points=5"], "not among the --metric"),

@@ -2,15 +2,17 @@
 
 A recipe's ``train.log_with = ["tensorboard"]`` sends what metrics.jsonl holds (losses, D's outputs, images/s,
 every evaluation figure) to each tracker as scalars, each sample grid as an image and the resolved recipe
-as the run's configuration. Everything goes into the run folder (``RUN/tensorboard/``, ``RUN/aim/``,
-``RUN/mlflow/``, ``RUN/wandb/``), so ``tensorboard --logdir runs`` shows every run side by side.
+as the run's configuration. Everything goes into the run folder (``RUN/tensorboard/``, ``RUN/aim/`` (an Aim
+repository), ``RUN/mlflow/`` (a SQLite store, ``mlflow.db``, and the grids as artifacts), ``RUN/wandb/``, which
+``WANDB_MODE=offline`` keeps offline), so ``tensorboard --logdir runs`` shows every run side by side.
 
 accelerate's trackers are used as they are, only on the main process; the Accelerator itself is not asked
 to own them (its ``log_with`` is fixed at construction and the trainer's accelerator is built elsewhere).
 
 A resumed run appends to the same run: TensorBoard is told to purge what was logged after the checkpoint
 (``purge_step``, as metrics.jsonl is truncated), W&B and MLflow are reopened by the run id kept in
-``RUN/trackers.json``, Aim by its run hash.
+``RUN/trackers.json``, Aim by its run hash. Those three keep what they had past the checkpoint: the steps
+logged again after a resume appear twice there (the later value is the one metrics.jsonl keeps).
 
 Whether a tracker is installed is checked without importing it (or torch), so ``ganzoo validate`` can say
 so in one line.
@@ -36,6 +38,7 @@ TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
 # metrics.jsonl fields that are bookkeeping, not figures
 NOT_FIGURES = frozenset({"step", "processes", "global_batch", "wall_s", "d_output"})
 IDS_FILE = "trackers.json"
+MLFLOW_DB = "mlflow.db"
 
 
 def missing_tracker(names: Iterable[str]) -> tuple[str, str] | None:
@@ -178,12 +181,18 @@ def _wandb(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
 
 
 def _mlflow(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
+    """MLflow's store is a SQLite file in the run folder (its file store is in maintenance mode and refuses to
+    start), artifacts beside it, unless the user's ``MLFLOW_TRACKING_URI`` names a server. The URI is set for
+    this run only, never left in the environment for the next run of the process."""
     import os
 
+    import mlflow
     from accelerate.tracking import MLflowTracker
 
-    os.environ.setdefault("MLFLOW_TRACKING_URI", (run_dir / "mlflow").resolve().as_uri())
-    return MLflowTracker(name, logging_dir=str(run_dir / "mlflow"), run_id=ids.get("mlflow"), run_name=run_dir.name)
+    folder = (run_dir / "mlflow").resolve()
+    folder.mkdir(exist_ok=True)
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{folder / MLFLOW_DB}")
+    return MLflowTracker(name, logging_dir=str(folder / "artifacts"), run_id=ids.get("mlflow"), run_name=run_dir.name)
 
 
 def _aim(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:

@@ -14,7 +14,7 @@ from ganzoo.hookspecs import Register
 from ganzoo_metrics.options import (
     ClassCoverageOptions,
     ClassifierOptions,
-    InceptionOptions,
+    FidelityOptions,
     ModeCoverageOptions,
     ParzenOptions,
     SupportOptions,
@@ -84,11 +84,18 @@ def register_metrics(register: Register) -> None:
         options=ParzenOptions,
         conditional=True,
     )
-    register(
-        "inception",
-        "ganzoo_metrics.inception:Inception",
-        description="FID, IS and KID with local Inception v3 weights (inception.weights or $GANZOO_INCEPTION_WEIGHTS)",
-        options=InceptionOptions,
-        conditional=True,
-        data_kinds=("image",),
-    )
+    for name, cls, what in (
+        ("fid", "FID", "FID"),
+        ("kid", "KID", "KID (mean and std over subsets)"),
+        ("isc", "ISC", "Inception Score (mean and std over splits)"),
+        ("prc", "PRC", "precision, recall and F-score in Inception features"),
+    ):
+        register(
+            name,
+            f"ganzoo_metrics.fidelity:{cls}",
+            description=f"images: {what} by torch-fidelity (the fid extra) with local Inception weights "
+            "(--inception-weights or $GANZOO_INCEPTION_WEIGHTS)",
+            options=FidelityOptions,
+            conditional=True,
+            data_kinds=("image",),
+        )

@@ -71,15 +71,23 @@ class ParzenOptions:
 
 
 @options_class
-class InceptionOptions:
-    """FID, Inception Score and KID in the feature space of torchvision's Inception v3, with LOCAL weights."""
+class FidelityOptions:
+    """FID, KID, Inception Score and precision/recall as torch-fidelity computes them (the ``fid`` extra),
+    in the feature space of the standard Inception v3 (pt_inception-2015-12-05) read from LOCAL disk."""
 
     weights: str = option(
-        "", help=f"a torchvision inception_v3 state dict (.pth) on local disk; empty = ${INCEPTION_ENV}; "
-        "ganzoo never downloads it"
+        "", help=f"torch-fidelity's inception-v3-compat weights (pt_inception-2015-12-05, .pth) on local disk; "
+        f"empty = ${INCEPTION_ENV}; ganzoo never downloads them (ganzoo eval --inception-weights FILE)"
     )
-    image_size: int = option(299, min=16, help="images are resized to this side before the network")
-    batch_size: int = option(50, min=1, help="images through the network at once")
-    splits: int = option(10, min=1, help="the Inception Score's mean and std are taken over this many splits")
-    kid_subsets: int = option(100, min=1, help="KID's mean and std over this many random subsets")
-    kid_subset_size: int = option(1000, min=2, help="samples per KID subset (capped by the samples available)")
+    real: str = option(
+        "train", help="the real images: 'train' or 'test' (that split of the run's dataset), or a folder of "
+        "png/jpg images"
+    )
+    real_n: int = option(
+        0, min=0, help="real images drawn from the split (seeded); 0 = the whole split"
+    )
+    batch_size: int = option(64, min=1, help="images through the network at once")
+    isc_splits: int = option(10, min=1, help="isc: the Inception Score's mean and std over this many splits")
+    kid_subsets: int = option(100, min=1, help="kid: mean and std over this many random subsets")
+    kid_subset_size: int = option(1000, min=2, help="kid: samples per subset (must not exceed either side's count)")
+    prc_neighborhood: int = option(3, min=1, help="prc: nearest neighbours that set each manifold ball's radius")
