@@ -7,7 +7,7 @@ gradients at any logit, where ``log(sigmoid(l))`` turns into log(0) = -inf for l
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,7 @@ from ganzoo.components import GANLoss, NoOptions
 class _LogisticLoss(GANLoss):
     """The discriminator side shared by both forms: binary cross-entropy of real -> 1, fake -> 0."""
 
-    kind: Literal["logistic", "critic"] = "logistic"
+    family: ClassVar[Literal["logistic", "critic"]] = "logistic"
 
     def __init__(self, options: NoOptions | None = None) -> None:
         self.options = options if options is not None else NoOptions()
