@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import DBatch, GBatch
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import DBatch, GanzooError, GBatch
 from ganzoo_acgan.options import ACGANLossOptions
 from ganzoo_losses.logistic import NonSaturatingLoss
 

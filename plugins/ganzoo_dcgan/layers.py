@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo.layers import group_spread
+from ganzoo.plugin import group_spread
 from ganzoo_dcgan.options import SUPPORTED_SIZES, supported_size
 
 

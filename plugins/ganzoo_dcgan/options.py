@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ganzoo import DataInfo, option, options_class
+from ganzoo.plugin import DataInfo, option, options_class
 
 # The networks grow from a 4x4 (or, for 28, a 7x7) map by doubling its side, so they take these sizes.
 SUPPORTED_SIZES = (8, 16, 28, 32, 64, 128)

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import DBatch, DOutput, GBatch
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import DBatch, DOutput, GanzooError, GBatch
 from ganzoo_infogan.options import InfoGANLossOptions
 from ganzoo_losses.logistic import NonSaturatingLoss
 

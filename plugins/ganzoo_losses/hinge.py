@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import GANLoss, NoOptions
+from ganzoo.plugin import GANLoss, NoOptions
 
 
 class HingeLoss(GANLoss):

@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 
 import torch
 
-from ganzoo.components import GANLoss
+from ganzoo.plugin import GANLoss
 from ganzoo_losses.options import LeastSquaresOptions
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import GANLoss, NoOptions
+from ganzoo.plugin import GANLoss, NoOptions
 
 
 class _LogisticLoss(GANLoss):

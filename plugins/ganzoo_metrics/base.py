@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import GanzooError
 from ganzoo_metrics.classifier import Classifier, cache_path, classifier_for
 from ganzoo_metrics.options import ClassifierOptions
 

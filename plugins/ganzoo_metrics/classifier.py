@@ -23,10 +23,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from ganzoo.__about__ import __version__
-from ganzoo.atomic import write_atomic
-from ganzoo.errors import GanzooError
-from ganzoo.options import options_to_dict
+from ganzoo.plugin import __version__, GanzooError, options_to_dict, write_atomic
 from ganzoo_metrics.options import ClassifierOptions
 
 VERSION = 1

@@ -3,14 +3,14 @@ without building anything. In ``ganzoo eval`` they are set with ``--set METRIC.O
 
 from __future__ import annotations
 
-from ganzoo.options import option, options_class
+from ganzoo.plugin import option, options_class
 
 INCEPTION_ENV = "GANZOO_INCEPTION_WEIGHTS"
 
 
 @options_class
 class ModeCoverageOptions:
-    """The mode-collapse protocol of Unrolled GAN / VEEGAN / PacGAN / GDPP (see DESIGN.md)."""
+    """The mode-collapse protocol of Unrolled GAN / VEEGAN / PacGAN / GDPP (see docs/design.md)."""
 
     threshold: float = option(
         3.0, min=0.0, exclusive_min=True, help="a sample is high quality within this many std of its nearest mode"

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.evaluation.warn import warn
+from ganzoo.plugin import warn
 from ganzoo_metrics.options import ParzenOptions
 
 DEFAULT_SIGMAS = tuple(float(s) for s in torch.logspace(-3, 0, 30, dtype=torch.float64))

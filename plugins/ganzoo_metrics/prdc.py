@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import GanzooError
 from ganzoo_metrics.base import ClassifierMetric, labelled_images
 from ganzoo_metrics.support import matched, prdc
 
