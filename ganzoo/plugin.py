@@ -16,6 +16,7 @@ from typing import Any
 
 from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
+from ganzoo.classifier_options import ClassifierOptions
 from ganzoo.components import NoOptions, RecipeContext
 from ganzoo.contracts import (
     Augment,
@@ -35,6 +36,8 @@ from ganzoo.contracts import (
     Regularizer,
     SampledData,
     Traversable,
+    data_form,
+    latent_codes,
 )
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
@@ -49,11 +52,28 @@ from ganzoo.registration import (
     RegisterMetrics,
     RegisterRegularizers,
 )
+from ganzoo.shapes import SUPPORTED_SIZES, check_image_size, supported_size
 
 # name -> module that defines it, imported on first access (these import torch)
 _LAZY = {
-    "group_spread": "ganzoo.layers",
+    "ConvDiscriminator": "ganzoo.layers",
+    "ConvGenerator": "ganzoo.layers",
+    "HeadedDiscriminator": "ganzoo.layers",
+    "LatentProjection": "ganzoo.layers",
+    "MinibatchStd": "ganzoo.layers",
+    "WholeMapHead": "ganzoo.layers",
     "check_labels": "ganzoo.layers",
+    "conv_layout": "ganzoo.layers",
+    "group_spread": "ganzoo.layers",
+    "init_dcgan_": "ganzoo.layers",
+    "label_maps": "ganzoo.layers",
+    "NonSaturatingObjective": "ganzoo.objectives",
+    "logistic_d_loss": "ganzoo.objectives",
+    "non_saturating_g_loss": "ganzoo.objectives",
+    "Classifier": "ganzoo.evaluation.classifier",
+    "ClassifierMetric": "ganzoo.evaluation.classifier",
+    "accuracy": "ganzoo.evaluation.classifier",
+    "labelled_images": "ganzoo.evaluation.classifier",
     "frechet_distance": "ganzoo.evaluation.frechet",
     "frechet_from_features": "ganzoo.evaluation.frechet",
     "gaussian_stats": "ganzoo.evaluation.frechet",
@@ -63,6 +83,7 @@ _LAZY = {
 
 __all__ = [
     "Augment",
+    "ClassifierOptions",
     "DBatch",
     "DOutput",
     "DataInfo",
@@ -79,6 +100,7 @@ __all__ = [
     "NoOptions",
     "Observer",
     "RecipeContext",
+    "SUPPORTED_SIZES",
     "Register",
     "RegisterAugments",
     "RegisterDatasets",
@@ -91,10 +113,14 @@ __all__ = [
     "SampledData",
     "Traversable",
     "__version__",
+    "check_image_size",
+    "data_form",
     "hookimpl",
+    "latent_codes",
     "option",
     "options_class",
     "options_to_dict",
+    "supported_size",
     "write_atomic",
     *_LAZY,
 ]

@@ -10,9 +10,8 @@ Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module.
 
 from __future__ import annotations
 
-from ganzoo.plugin import hookimpl, RegisterDiscriminators, RegisterLosses
+from ganzoo.plugin import check_image_size, hookimpl, RegisterDiscriminators, RegisterLosses
 from ganzoo_acgan.options import ACGANDiscriminatorOptions, ACGANLossOptions, class_head
-from ganzoo_dcgan.options import check_image_size
 
 
 @hookimpl

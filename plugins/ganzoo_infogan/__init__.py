@@ -15,10 +15,16 @@ Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module.
 
 from __future__ import annotations
 
-from ganzoo.plugin import hookimpl, RegisterDiscriminators, RegisterGenerators, RegisterLosses, RegisterMetrics
-from ganzoo_dcgan.options import check_image_size
+from ganzoo.plugin import (
+    ClassifierOptions,
+    RegisterDiscriminators,
+    RegisterGenerators,
+    RegisterLosses,
+    RegisterMetrics,
+    check_image_size,
+    hookimpl,
+)
 from ganzoo_infogan.options import InfoGANDiscriminatorOptions, InfoGANGeneratorOptions, InfoGANLossOptions
-from ganzoo_metrics.options import ClassifierOptions
 
 
 @hookimpl
