@@ -109,6 +109,14 @@ def test_ganzoo_plugins_shows_the_example(example):
     assert table.returncode == 0 and "ganzoo-plugin-example" in table.stdout
 
 
+def test_the_example_keeps_the_contracts(example):
+    site, _ = example
+    result = ganzoo_cli(site, "plugins", "--check", "--json")  # builds resnet, ragan; asks shapes for its info
+    assert result.returncode == 0, result.stdout + result.stderr
+    (record,) = [r for r in json.loads(result.stdout) if r["name"] == "example"]
+    assert record["factory_errors"] == []
+
+
 def test_ganzoo_list_shows_the_example_beside_the_built_ins(example):
     site, _ = example
     result = ganzoo_cli(site, "list", "--json")
