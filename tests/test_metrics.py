@@ -23,7 +23,7 @@ from ganzoo.recipe.schema import EvalOptions
 from ganzoo.run_folder import RunFolder
 from ganzoo.training.view import StepView
 from ganzoo.weights import ModelCard
-from ganzoo_metrics import classifier as classifier_module
+from ganzoo.evaluation import classifier as classifier_module
 from ganzoo_metrics.histogram import reverse_kl_uniform
 from ganzoo_metrics.modes import mode_coverage
 from ganzoo_metrics.parzen import log_density, parzen, squared_distances
@@ -285,7 +285,8 @@ def test_default_metrics_follow_the_data_and_the_conditioning(digits_cache, monk
 
 
 def test_a_metric_that_does_not_fit_says_why_in_one_line():
-    with pytest.raises(GanzooError, match="needs labelled image data"):
+    # the registration's data_kinds, enforced before the metric runs
+    with pytest.raises(GanzooError, match="'conditional-accuracy' takes image data, but the dataset gives flat"):
         evaluate(mixture_context("ring8"), ["conditional-accuracy"])
     unknown = EvalContext(MixtureGenerator(SimpleNamespace(num_modes=1)), card_for(None, shape=(2,)))
     with pytest.raises(GanzooError, match="carry no recipe"):
@@ -293,14 +294,15 @@ def test_a_metric_that_does_not_fit_says_why_in_one_line():
 
 
 # ---------------------------------------------------------------- torch-fidelity metrics (never download)
-def test_fid_without_weights_is_one_clear_error():
+def test_fid_without_weights_is_one_clear_error(digits_cache):
     with pytest.raises(GanzooError, match="never downloads"):
-        evaluate(mixture_context("ring8"), ["fid"])
+        evaluate(digits_context(ReplayGenerator(torch.zeros(1, 1, 8, 8)), digits_cache), ["fid"])
 
 
-def test_fid_with_a_missing_weights_file(tmp_path):
+def test_fid_with_a_missing_weights_file(tmp_path, digits_cache):
+    context = digits_context(ReplayGenerator(torch.zeros(1, 1, 8, 8)), digits_cache)
     with pytest.raises(GanzooError, match="does not exist"):
-        evaluate(mixture_context("ring8"), ["fid"], options={"fid": {"weights": str(tmp_path / "none.pth")}})
+        evaluate(context, ["fid"], options={"fid": {"weights": str(tmp_path / "none.pth")}})
 
 
 # ---------------------------------------------------------------- evaluation during training
