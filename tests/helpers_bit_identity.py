@@ -56,7 +56,7 @@ def train_short(name: str, folder: Path) -> dict[str, Any]:
     try:
         trainer = build_trainer(guard_recipe(name), RunFolder(folder), quiet=True)
         grids = _Grids()
-        trainer.observers.append(grids)
+        trainer.outputs.observers.append(grids)
         figures = trainer.fit()
     finally:
         torch.set_num_threads(before)

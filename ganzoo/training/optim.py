@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from ganzoo.errors import GanzooError
-from ganzoo.recipe.schema import OptimizerOptions
+from ganzoo.training.options import OptimizerOptions
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], options: OptimizerOptions) -> torch.optim.Optimizer:
