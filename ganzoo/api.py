@@ -129,7 +129,7 @@ def run_recipe(
                 from ganzoo.training.distributed import agree_on_path
 
                 trainer.accelerator.wait_for_everyone()
-                folder = trainer.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
+                folder = trainer.outputs.folder = RunFolder(agree_on_path(folder.path, trainer.accelerator))
             if resume is not None:  # first: a resume that fails must leave the run's recipe.toml as it was
                 trainer.resume(folder.path)
                 trainer.progress.message(f"resumed {folder.path} at step {trainer.step}")

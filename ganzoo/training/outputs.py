@@ -23,7 +23,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.metrics_log import MetricsLog
 from ganzoo.run_folder import RunFolder
 from ganzoo.sampling import class_labels, generate, latents
-from ganzoo.training import artifacts, checkpoint
+from ganzoo.training import artifacts, checkpoint, tracking
 from ganzoo.weights import ModelCard, save_weights
 
 
@@ -67,6 +67,21 @@ class RunOutputs:
     default_card: ModelCard
     cards: dict[str, ModelCard] = attrs.Factory(dict)
     observers: list[Any] = attrs.Factory(list)
+
+    @classmethod
+    def for_run(cls, folder: RunFolder | None, accelerator: Any, progress: Any, *, generator: nn.Module, data: Any,
+                seed: int, latent_dim: int, num_classes: int, train: Any, cards: dict[str, ModelCard] | None,
+                observers: list[Any]) -> RunOutputs:
+        """The outputs of a run of ``generator`` on ``data``: the fixed grid noise drawn from ``seed``, the
+        experiment trackers ``train.log_with`` names added to ``observers``."""
+        main = accelerator.is_main_process
+        observers = observers + tracking.for_trainer(train, None if folder is None else folder.path, cards or {}, main)
+        z, c = fixed_noise(seed, latent_dim, num_classes, train.grid_size)
+        z, c = z.to(accelerator.device), None if c is None else c.to(accelerator.device)
+        card = ModelCard(role="generator", component=None, plugin=None, options={}, num_classes=num_classes,
+                         shape=sample_shape(data, generator, z, c), latent_dim=latent_dim)
+        return cls(folder, accelerator, z, c, progress, reference=lambda n: reference_points(data, n, seed),
+                   default_card=card, cards=cards or {}, observers=observers)
 
     @property
     def main(self) -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,15 +29,16 @@ from ganzoo.components import DBatch, DOutput, GANLoss, GBatch, Regularization, 
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
 from ganzoo.run_folder import RunFolder
-from ganzoo.training import distributed, fast, tracking
+from ganzoo.training import distributed, fast
 from ganzoo.training.batches import make_batches
-from ganzoo.training.ema import ema_model
 from ganzoo.training.figures import RunningFigures
 from ganzoo.training.gstep import g_step_inputs, keeps_fakes
-from ganzoo.training.optim import build_optimizer, decay_learning_rates
+from ganzoo.training.models import prepare_models
+from ganzoo.training.optim import decay_learning_rates
 from ganzoo.training.options import OptimSection, TrainOptions
-from ganzoo.training.outputs import RunOutputs, fixed_noise, reference_points, sample_shape
+from ganzoo.training.outputs import RunOutputs
 from ganzoo.training.progress import Progress
+from ganzoo.training.streams import NoiseStreams
 from ganzoo.training.view import Callback, Observer, StepView
 from ganzoo.weights import ModelCard
 
@@ -87,19 +87,21 @@ class Trainer:
         self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
         self.progress = Progress(train.steps, enabled=not quiet and self.accelerator.is_main_process)
         self.stop = distributed.StopSignal(self.accelerator)
-        observers = list(observers or []) + tracking.for_trainer(train, None if folder is None else folder.path,
-                                                                 cards or {}, self.accelerator.is_main_process)
-        self._setup_models()
+        ready = prepare_models(generator, discriminator, train, optim, self.accelerator)
+        self.g_model, self.d_model, self.opt_g, self.opt_d = ready.g_model, ready.d_model, ready.opt_g, ready.opt_d
+        self.ema, self._plain_d, self._plain_steps = ready.ema, ready.plain_d, ready.plain_steps
+        self._latent_codes = getattr(generator, "latent_codes", None)  # a generator that owns its prior
+        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
+        self._g_inputs = g_step_inputs(train.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
+                                       loss_needs_reals=loss.needs_real_logits)
+        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor] | None = None  # (z, c, G(z, c))
+        self.streams = NoiseStreams(seed, self.rank, self.device)
         self.batches = make_batches(data, train.batch_size, seed=seed, device=self.device, rank=self.rank,
                                     world=self.world, prepare_loader=self.accelerator.prepare_data_loader)
-        z, c = (t if t is None else t.to(self.device) for t in fixed_noise(seed, self.latent_dim, self.num_classes,
-                                                                           train.grid_size))
-        default_card = ModelCard(role="generator", component=None, plugin=None, options={},
-                                 shape=sample_shape(data, generator, z, c), num_classes=self.num_classes,
-                                 latent_dim=self.latent_dim)
-        self.outputs = RunOutputs(folder, self.accelerator, z, c, self.progress, default_card=default_card,
-                                  reference=lambda n: reference_points(data, n, seed), cards=cards or {},
-                                  observers=observers)
+        self.outputs = RunOutputs.for_run(folder, self.accelerator, self.progress, generator=generator, data=data,
+                                          seed=seed, latent_dim=self.latent_dim, num_classes=self.num_classes,
+                                          train=train, cards=cards, observers=list(observers or []))
         reduce = (lambda t: self.accelerator.reduce(t, reduction="mean")) if self.world > 1 else (lambda t: t)
         self.figures = RunningFigures(self.device, logistic=self.loss.kind == "logistic", d_steps=train.d_steps,
                                       grad_accum=train.grad_accum, batch_size=train.batch_size, world=self.world,
@@ -108,41 +110,6 @@ class Trainer:
     @property
     def folder(self) -> RunFolder | None:
         return self.outputs.folder
-
-    @folder.setter
-    def folder(self, folder: RunFolder | None) -> None:
-        self.outputs.folder = folder
-
-    @property
-    def run_dir(self) -> Path | None:
-        return None if self.folder is None else self.folder.path
-
-    def _setup_models(self) -> None:
-        config = self.config
-        fmt = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.generator.to(self.device, memory_format=fmt)
-        self.discriminator.to(self.device, memory_format=fmt)
-        opt_g = build_optimizer(self.generator.parameters(), self.optim_config.generator)
-        opt_d = build_optimizer(self.discriminator.parameters(), self.optim_config.discriminator)
-        self.ema = ema_model(self.generator, config.ema) if config.ema > 0 else None
-        g_model, d_model, self.opt_g, self.opt_d = self.accelerator.prepare(
-            self.generator, self.discriminator, opt_g, opt_d)
-        if self.world > 1:  # the gradient penalty's double backward gives a [1, C, k, k] weight gradient strides
-            # that differ from DDP's bucket only along its size-1 dimension: the same memory layout, a false alarm
-            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
-        if config.compile:
-            g_model, d_model = torch.compile(g_model), torch.compile(d_model)
-        self.g_model, self.d_model = g_model, d_model
-        self._plain_d = distributed.plain_forward(d_model)
-        self._latent_codes = getattr(self.generator, "latent_codes", None)  # a generator that owns its prior
-        self._plain_steps = distributed.wrappers_add_nothing(self.accelerator)
-        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
-        self._g_inputs = g_step_inputs(config.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
-                                       loss_needs_reals=self.loss.needs_real_logits)
-        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
-        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor] | None = None  # (z, c, G(z, c))
-        self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
-        self.augment_noise = torch.Generator(device=self.device).manual_seed(self.seed * 7_919 + 15_485_863 * (self.rank + 1))
 
     # ---------------------------------------------------------------- one step of Algorithm 1
     def train_step(self) -> None:
@@ -243,23 +210,23 @@ class Trainer:
         return x, (c if self.num_classes else None)
 
     def _z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, device=self.device, generator=self.noise)
+        return torch.randn(n, self.latent_dim, device=self.device, generator=self.streams.noise)
 
     def _labels(self, n: int) -> torch.Tensor | None:
         if not self.num_classes:
             return None
-        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.noise)
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.streams.noise)
 
     def _d(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
         """D's outputs on ``x``, through the run's augmentation when it has one."""
         if self.augment is not None:
-            x = self.augment(x, self.augment_noise)
+            x = self.augment(x, self.streams.augment)
         return DOutput.of(self.d_model(x, c))
 
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
         """D as penalties differentiate it: augmented alike, outside DDP, compile and autocast wrappers."""
         if self.augment is not None:
-            x = self.augment(x, self.augment_noise)
+            x = self.augment(x, self.streams.augment)
         return DOutput.of(self._plain_d(x, c))
 
     def _codes(self, z: torch.Tensor) -> Mapping[str, torch.Tensor] | None:
@@ -394,36 +361,25 @@ class Trainer:
         self._check_finite()
         return self.outputs.save_checkpoint(self.step, self.state_dict(), self._weights())
 
+    def _stateful(self) -> dict[str, Any]:
+        """What a checkpoint holds the state of, by key."""
+        parts = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g,
+                 "opt_d": self.opt_d, "batches": self.batches}
+        return parts if self.ema is None else {**parts, "ema": self.ema}
+
     def state_dict(self) -> dict[str, Any]:
         """Everything resuming needs, this process's random streams included."""
-        state = {
-            "step": self.step,
-            "wall_s": self.wall_offset + time.perf_counter() - getattr(self, "_started", time.perf_counter()),
-            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "batches": self.batches.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state(),
-                    "augment": self.augment_noise.get_state()},
-            "processes": self.world,
-        }
-        if torch.cuda.is_available():
-            state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
-        if self.ema is not None:
-            state["ema"] = self.ema.state_dict()
-        return state
+        wall = self.wall_offset + time.perf_counter() - getattr(self, "_started", time.perf_counter())
+        return {"step": self.step, "wall_s": wall, **{k: part.state_dict() for k, part in self._stateful().items()},
+                "rng": self.streams.state_dict(), "processes": self.world}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.step, self.wall_offset = int(state["step"]), float(state["wall_s"])
-        for name in ("generator", "discriminator", "opt_g", "opt_d", "batches"):
-            getattr(self, name).load_state_dict(state[name])
-        torch.set_rng_state(state["rng"]["torch"])
-        self.noise.set_state(state["rng"]["noise"])
-        if "augment" in state["rng"]:
-            self.augment_noise.set_state(state["rng"]["augment"])
+        for key, part in self._stateful().items():
+            if key != "ema" or "ema" in state:
+                part.load_state_dict(state[key])
+        self.streams.load_state_dict(state["rng"])
         self.d_updates = self.step * self.config.d_steps  # where each lazy regulariser's schedule stands
-        if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        if self.ema is not None and "ema" in state:
-            self.ema.load_state_dict(state["ema"])
 
     def resume(self, run_dir: str | Path | None = None) -> int:
         """Load the newest readable checkpoint of ``run_dir`` (default: this trainer's); returns the step reached."""
