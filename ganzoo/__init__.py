@@ -10,7 +10,8 @@ import importlib
 from typing import Any
 
 from ganzoo.__about__ import __version__
-from ganzoo.components import Component, DataInfo, DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
+from ganzoo.components import Component, Regularization
+from ganzoo.contracts import DataInfo, DBatch, DOutput, GANLoss, GBatch, Needs, Regularizer
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.options import option, options_class
@@ -40,6 +41,7 @@ __all__ = [
     "DataInfo",
     "GANLoss",
     "GBatch",
+    "Needs",
     "Regularization",
     "Regularizer",
     "GanzooError",

@@ -22,7 +22,7 @@ from ganzoo.recipe.schema import EvalOptions
 from ganzoo.run_folder import RunFolder
 from ganzoo.training.view import StepView
 from ganzoo.weights import ModelCard
-from ganzoo_metrics import classifier as classifier_module
+from ganzoo.evaluation import classifier as classifier_module
 from ganzoo_metrics.histogram import reverse_kl_uniform
 from ganzoo_metrics.modes import mode_coverage
 from ganzoo_metrics.parzen import log_density, parzen, squared_distances

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganzoo import contracts
 from ganzoo.components import Component, DataInfo
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation.cache import cache_dir as default_cache_dir
@@ -204,13 +205,14 @@ class EvalContext:
 
     def _load_real(self, split: str, n: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         data = self.dataset("train" if split == "validation" else split)
-        if hasattr(data, "sample"):
+        form = contracts.data_form(data)
+        if form == "sample":
             noise = torch.Generator().manual_seed(self.seed * 1_000_003 + SPLIT_OFFSET[split] * 7919)
             x, y = data.sample(int(n or self.n), noise)
             return x.float().cpu(), None if y is None else y.cpu()
         if split == "validation":
             raise ValueError("a finite dataset has no validation split; hold out part of 'train' instead")
-        if hasattr(data, "tensors"):
+        if form == "tensors":
             x, y = data.tensors()
         else:
             x, y = _stack(data)

@@ -1,6 +1,6 @@
 """The recipe's own sections (everything but the components, whose options their plugins define).
 
-Defaults are sane for a small GAN; recipes should still say what they rely on (DESIGN.md: DCGAN wants
+Defaults are sane for a small GAN; recipes should still say what they rely on (docs/design.md: DCGAN wants
 Adam(2e-4, beta1 0.5), WGAN RMSprop(5e-5) with k = 5, WGAN-GP Adam(1e-4, betas 0/0.9)).
 """
 

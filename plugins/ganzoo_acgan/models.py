@@ -1,41 +1,14 @@
-"""A DCGAN discriminator body with extra heads: ACGAN's class head here, InfoGAN's Q head in ganzoo_infogan.
+"""ACGAN's discriminator: the core's DCGAN body with a class head beside the real/fake logit.
 
-The body and the real/fake head are those of ``ganzoo_dcgan`` (built unconditional, so they never read the
-label); each extra head is a linear map of the flattened last feature map, sharing everything else.
+The body and the real/fake head are the core's ``ConvDiscriminator`` (built unconditional, so they never read
+the label); the class head is a linear map of the flattened last feature map, sharing everything else
+(``HeadedDiscriminator``, which InfoGAN's Q head uses too).
 """
 
 from __future__ import annotations
 
-import torch
-from torch import nn
-
+from ganzoo.plugin import HeadedDiscriminator
 from ganzoo_acgan.options import ACGANDiscriminatorOptions
-from ganzoo_dcgan.models import DCGANDiscriminator
-from ganzoo_dcgan.options import DCGANDiscriminatorOptions
-
-
-class HeadedDiscriminator(nn.Module):
-    """``forward(x, c=None) -> {"logits": [N], name: [N, size] for each head}``; ``c`` is not read."""
-
-    def __init__(self, *, width: int, spectral_norm: bool, shape: tuple[int, ...], heads: dict[str, int]) -> None:
-        super().__init__()
-        body = DCGANDiscriminator(DCGANDiscriminatorOptions(width=width, spectral_norm=spectral_norm), shape=shape)
-        self.features, self.head = body.features, body.head
-        flat = body.head.in_channels * body.head.kernel_size[0] * body.head.kernel_size[1]
-        self.heads = nn.ModuleDict({name: nn.Linear(flat, size) for name, size in heads.items()})
-        for layer in self.heads.values():
-            nn.init.normal_(layer.weight, 0.0, 0.02)
-            nn.init.zeros_(layer.bias)
-            if spectral_norm:
-                nn.utils.parametrizations.spectral_norm(layer)
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        h = self.features(x)
-        out = {"logits": self.head(h).flatten()}
-        flat = h.flatten(1)
-        for name, layer in self.heads.items():
-            out[name] = layer(flat)
-        return out
 
 
 class ACGANDiscriminator(HeadedDiscriminator):

@@ -8,13 +8,12 @@ outputs). Torch-free: ``ganzoo list`` imports this module.
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterAugments
 from ganzoo_augment.options import DiffAugmentOptions
 
 
-@ganzoo.hookimpl
-def register_augments(register: Register) -> None:
+@hookimpl
+def register_augments(register: RegisterAugments) -> None:
     register(
         "diffaugment",
         "ganzoo_augment.diffaugment:DiffAugment",

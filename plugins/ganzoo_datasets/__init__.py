@@ -7,8 +7,7 @@ imported when a dataset is built, bring in torch, torchvision or scikit-learn.
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterDatasets
 from ganzoo_datasets.options import (
     Cifar10Options,
     DigitsOptions,
@@ -29,8 +28,8 @@ from ganzoo_datasets.options import (
 )
 
 
-@ganzoo.hookimpl
-def register_datasets(register: Register) -> None:
+@hookimpl
+def register_datasets(register: RegisterDatasets) -> None:
     register(
         "ring8",
         "ganzoo_datasets.mixtures:Ring8",

@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from ganzoo.components import DataInfo
-from ganzoo.options import option, options_class
+from ganzoo.plugin import DataInfo, option, options_class
 from ganzoo_datasets import layout
 
 IMAGE_SIZE_RANGE = {"min": 4, "max": 1024}

@@ -6,14 +6,12 @@ options, and only building a loss imports the ``"module:attr"`` factory (and tor
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.components import NoOptions
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, NoOptions, RegisterLosses
 from ganzoo_losses.options import LeastSquaresOptions, WassersteinOptions
 
 
-@ganzoo.hookimpl
-def register_losses(register: Register) -> None:
+@hookimpl
+def register_losses(register: RegisterLosses) -> None:
     register(
         "minimax",
         "ganzoo_losses.logistic:MinimaxLoss",

@@ -9,8 +9,7 @@ This module must stay torch-free (``ganzoo list``, ``ganzoo validate`` import it
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterMetrics
 from ganzoo_metrics.options import (
     ClassCoverageOptions,
     ClassifierOptions,
@@ -21,8 +20,8 @@ from ganzoo_metrics.options import (
 )
 
 
-@ganzoo.hookimpl
-def register_metrics(register: Register) -> None:
+@hookimpl
+def register_metrics(register: RegisterMetrics) -> None:
     register(
         "mode-coverage",
         "ganzoo_metrics.modes:ModeCoverage",

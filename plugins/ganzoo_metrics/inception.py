@@ -22,9 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo.errors import GanzooError
-from ganzoo.evaluation.frechet import frechet_from_features
-from ganzoo.evaluation.warn import warn
+from ganzoo.plugin import frechet_from_features, GanzooError, warn
 from ganzoo_metrics.options import INCEPTION_ENV, InceptionOptions
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ganzoo.layers import group_spread
+from ganzoo.plugin import group_spread
 from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
 
 

@@ -9,7 +9,7 @@ component is built. The options classes and the ``check``/``info`` functions liv
 from __future__ import annotations
 
 import ganzoo
-from ganzoo.components import NoOptions
+from ganzoo.plugin import Needs, NoOptions
 from ganzoo_plugin_example.options import (
     ResNetDiscriminatorOptions,
     ResNetGeneratorOptions,
@@ -50,6 +50,7 @@ def register_losses(register):
         "ganzoo_plugin_example.ragan:RaGANLoss",
         description="Relativistic average GAN (RaGAN): does D find real data more realistic than fake on average?",
         options=NoOptions,
+        needs=Needs(real_logits=True),
     )
 
 
