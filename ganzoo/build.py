@@ -98,7 +98,7 @@ def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bo
         cards[role] = ModelCard(
             role=role, component=choice.name, plugin=registries().component(role, choice.name).plugin,
             options=options_to_dict(choice.options), shape=shape, num_classes=classes,
-            latent_dim=getattr(modules[role], "latent_dim", None), recipe=recipe.to_dict(),
+            latent_dim=modules[role].latent_dim if role == "generator" else None, recipe=recipe.to_dict(),
             units=recipe.data_info.units,
         )
     loss = make("loss", recipe.loss.name, recipe.loss.options)

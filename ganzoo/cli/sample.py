@@ -49,7 +49,9 @@ def traversal(generator, code: str, n: int, seed: int):
     samples (at least one row). The generator says what its codes are (``code_names``, ``vary``)."""
     import torch
 
-    names = list(generator.code_names()) if callable(getattr(generator, "code_names", None)) else []
+    from ganzoo.contracts import code_names
+
+    names = code_names(generator)
     if not names:
         raise GanzooError(f"--vary {code}: this generator has no latent codes to vary (an infogan generator has)")
     if code not in names:

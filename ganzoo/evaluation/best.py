@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ganzoo import contracts
 from ganzoo.errors import GanzooError
 
 META_KEY = "ganzoo.best"
@@ -29,7 +30,7 @@ def direction(metrics: Mapping[str, Any], key: str) -> str:
     if metric not in metrics:
         raise GanzooError(f"eval.keep_best = {key!r}: metric {metric!r} is not evaluated; add it to eval.metrics "
                           f"(evaluated: {', '.join(sorted(metrics)) or 'none'})")
-    declared = getattr(metrics[metric], "better", None) or {}
+    declared = contracts.better(metrics[metric])
     if figure not in declared:
         allowed = ", ".join(f"{metric}/{name}" for name in declared) or "none"
         raise GanzooError(f"eval.keep_best = {key!r}: {metric} does not say which way {figure!r} improves; "

@@ -19,6 +19,7 @@ import attrs
 import torch
 from torch import nn
 
+from ganzoo import contracts
 from ganzoo.errors import GanzooError
 from ganzoo.metrics_log import MetricsLog
 from ganzoo.run_folder import RunFolder
@@ -37,7 +38,7 @@ def fixed_noise(seed: int, latent_dim: int, num_classes: int, grid_size: int) ->
 @torch.no_grad()
 def sample_shape(data: Any, generator: nn.Module, z: torch.Tensor, c: torch.Tensor | None) -> tuple[int, ...]:
     """One sample's shape, from the data when it says so, else from G itself (in eval mode: no side effects)."""
-    info = getattr(data, "info", None)
+    info = contracts.data_info(data)
     if info is not None:
         return tuple(info.shape)
     return tuple(generate(generator, z[:1], None if c is None else c[:1]).shape[1:])
@@ -45,9 +46,10 @@ def sample_shape(data: Any, generator: nn.Module, z: torch.Tensor, c: torch.Tens
 
 def reference_points(data: Any, n: int, seed: int) -> torch.Tensor | None:
     """Real points to draw behind a scatter plot of 2-D samples, when the data can give them."""
-    if callable(getattr(data, "sample", None)):
+    form = contracts.data_form(data)
+    if form == "sample":
         return data.sample(n, torch.Generator().manual_seed(seed))[0]
-    if callable(getattr(data, "tensors", None)):
+    if form == "tensors":
         return data.tensors()[0][:n]
     return None
 
@@ -98,8 +100,7 @@ class RunOutputs:
         """Observers that want to know when a fit() starts (at which step: a resumed run's) and ends."""
         if self.main:
             for observer in self.observers:
-                if hasattr(observer, event):
-                    getattr(observer, event)(*args)
+                contracts.notify(observer, event, *args)
 
     def emit_row(self, row: dict[str, Any]) -> None:
         """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""

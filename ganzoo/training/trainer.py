@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganzoo import contracts
 from ganzoo.components import DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.options import parse_options
@@ -78,8 +79,8 @@ class Trainer:
         self.config, self.optim_config = train, optim
         self.fast_paths, self._announced = fast.summary(train, optim), False
         self.augment, self.d_updates, self.seed, self.quiet = augment, 0, seed, quiet
-        self.latent_dim = int(getattr(generator, "latent_dim"))
-        self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
+        self.latent_dim = int(generator.latent_dim)  # the generator contract (ganzoo.contracts.Generator)
+        self.num_classes = int(num_classes if num_classes is not None else contracts.num_classes(generator))
         folder = run_dir if isinstance(run_dir, RunFolder) or run_dir is None else RunFolder(Path(run_dir))
         self.callbacks, self.step, self.wall_offset = list(callbacks or []), 0, 0.0
         self.accelerator = distributed.setup_accelerator(train)
@@ -90,7 +91,7 @@ class Trainer:
         ready = prepare_models(generator, discriminator, train, optim, self.accelerator)
         self.g_model, self.d_model, self.opt_g, self.opt_d = ready.g_model, ready.d_model, ready.opt_g, ready.opt_d
         self.ema, self._plain_d, self._plain_steps = ready.ema, ready.plain_d, ready.plain_steps
-        self._latent_codes = getattr(generator, "latent_codes", None)  # a generator that owns its prior
+        self._latent_codes = contracts.latent_codes(generator)  # a generator that owns its prior, or None
         d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
         self._g_inputs = g_step_inputs(train.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
                                        loss_needs_reals=loss.needs_real_logits)
@@ -103,7 +104,7 @@ class Trainer:
                                           seed=seed, latent_dim=self.latent_dim, num_classes=self.num_classes,
                                           train=train, cards=cards, observers=list(observers or []))
         reduce = (lambda t: self.accelerator.reduce(t, reduction="mean")) if self.world > 1 else (lambda t: t)
-        self.figures = RunningFigures(self.device, logistic=self.loss.kind == "logistic", d_steps=train.d_steps,
+        self.figures = RunningFigures(self.device, logistic=self.loss.family == "logistic", d_steps=train.d_steps,
                                       grad_accum=train.grad_accum, batch_size=train.batch_size, world=self.world,
                                       reduce=reduce, penalty=penalised)
 
