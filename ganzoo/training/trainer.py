@@ -1,17 +1,12 @@
 """One trainer for every GAN: Algorithm 1 of the original paper, on HuggingFace accelerate.
 
 Per generator step: ``d_steps`` critic steps, each with a fresh real batch and fresh z, then one generator
-step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``, the
-default: G runs forward once per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss
-gives the objectives and the regularisers their penalties and constraints; the trainer owns the schedule,
-the optimisers and the random streams. It takes built objects (a loss, not a loss's name: building from
-names is :mod:`ganzoo.build`'s). Around it, each in its module: the running figures (``figures``), what a
-run writes (``outputs``), what D sees in G's step (``gstep``), the accelerator and the stop signal
-(``distributed``) and what callbacks and observers see (``view``).
-
-Gradient accumulation is explicit: ``grad_accum`` micro-batches per optimiser step, DDP's gradient sync
-skipped (``no_sync``) on all but the last (accelerate's ``accumulate()`` counts calls across both models:
-with separate D and G blocks it synced none of 4 D steps).
+step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``: one G
+forward per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss gives the objectives,
+the regularisers their penalties and constraints; the trainer owns the schedule, the optimisers and the
+random streams, and takes built objects (names are :mod:`ganzoo.build`'s). Gradient accumulation is
+explicit: DDP's sync is skipped (``no_sync``) on all but the last micro-batch (accelerate's ``accumulate()``
+counts calls across both models: with separate D and G blocks it synced none of 4 D steps).
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ from torch import nn
 
 from ganzoo import contracts
 from ganzoo.components import DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
-from ganzoo.errors import GanzooError, TrainingError
+from ganzoo.errors import GanzooError
 from ganzoo.options import parse_options
 from ganzoo.run_folder import RunFolder
 from ganzoo.training import distributed, fast
@@ -45,17 +40,11 @@ from ganzoo.weights import ModelCard
 
 
 class Trainer:
-    """Train any generator/discriminator pair on any data with any GAN loss.
-
-    ``loss`` is a :class:`GANLoss` (``ganzoo.build_loss("hinge")``; ``ganzoo.Trainer`` also takes its
-    name); ``data`` is a dataset component, a tensor, an ``(x, y)`` pair, a torch ``Dataset`` or a
-    ``DataLoader``. Training options are those of a recipe's ``[train]`` table, given as
-    ``train=TrainOptions(...)`` or keywords (``steps=200, batch_size=32``). With ``run_dir`` the trainer
-    writes weights, samples, metrics and checkpoints there; without, it only trains. Each of ``callbacks``
-    is called with a :class:`~ganzoo.training.view.StepView` after every step (periodic evaluation uses
-    this, writing its figures with ``view.log_row``); each of ``observers`` sees every logged row and
-    written sample grid.
-    """
+    """Train any generator/discriminator pair on any data with any GAN loss (a :class:`GANLoss`; ``ganzoo.Trainer``
+    also takes its name). ``data``: a dataset component, a tensor, an ``(x, y)`` pair, a ``Dataset`` or a
+    ``DataLoader``. Options: a recipe's ``[train]`` table, as ``train=TrainOptions(...)`` or keywords. With
+    ``run_dir`` the run writes weights, samples, metrics and checkpoints (``self.outputs``); ``callbacks`` get
+    a :class:`~ganzoo.training.view.StepView` after every step, ``observers`` every row and grid written."""
 
     def __init__(
         self, generator: nn.Module, discriminator: nn.Module, loss: GANLoss, data: Any, *,
@@ -187,10 +176,8 @@ class Trainer:
         """D's outputs for G's step: on the fakes alone (in eval mode when ``train.g_step_batchnorm`` says so),
         or on reals beside them for a BatchNorm D or a loss that compares with reals (``gstep``)."""
         inputs = self._g_inputs
-        if inputs.reals is None:
-            if not inputs.eval_mode:
-                return self._d(fake, c), None
-            self.d_model.train(False)  # running statistics: G's loss does not depend on the other fakes
+        if inputs.reals is None:  # eval mode: running statistics, G's loss not depending on the other fakes
+            self.d_model.train(not inputs.eval_mode)
             try:
                 return self._d(fake, c), None
             finally:
@@ -214,21 +201,18 @@ class Trainer:
         return torch.randn(n, self.latent_dim, device=self.device, generator=self.streams.noise)
 
     def _labels(self, n: int) -> torch.Tensor | None:
-        if not self.num_classes:
-            return None
-        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.streams.noise)
+        noise = self.streams.noise
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=noise) if self.num_classes else None
 
-    def _d(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
+    def _d(self, x: torch.Tensor, c: torch.Tensor | None, model: Any = None) -> DOutput:
         """D's outputs on ``x``, through the run's augmentation when it has one."""
         if self.augment is not None:
             x = self.augment(x, self.streams.augment)
-        return DOutput.of(self.d_model(x, c))
+        return DOutput.of((self.d_model if model is None else model)(x, c))
 
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
         """D as penalties differentiate it: augmented alike, outside DDP, compile and autocast wrappers."""
-        if self.augment is not None:
-            x = self.augment(x, self.streams.augment)
-        return DOutput.of(self._plain_d(x, c))
+        return self._d(x, c, self._plain_d)
 
     def _codes(self, z: torch.Tensor) -> Mapping[str, torch.Tensor] | None:
         """The latent codes ``z`` holds, for a generator that owns its prior (``latent_codes``); else None."""
@@ -244,10 +228,7 @@ class Trainer:
         return contextlib.nullcontext() if last else self.accelerator.no_sync(model)
 
     def _backward(self, loss: torch.Tensor) -> None:
-        if self._plain_steps:
-            loss.backward()
-        else:
-            self.accelerator.backward(loss)
+        loss.backward() if self._plain_steps else self.accelerator.backward(loss)
 
     def _optimizer_step(self, optimizer: Any) -> None:
         inner = optimizer.optimizer if self._plain_steps else optimizer  # accelerate's AcceleratedOptimizer
@@ -302,19 +283,12 @@ class Trainer:
 
     def view(self, total: int | None = None) -> StepView:
         """What a callback sees of the run now."""
-        return StepView(
-            step=self.step, total=self.config.steps if total is None else total, generator=self.sampling_generator(),
-            log_row=self.log_row, run_folder=self.folder, device=self.device,
-            is_main_process=self.accelerator.is_main_process, card=self.outputs.cards.get("generator"),
-        )
+        return StepView(self.step, self.config.steps if total is None else total, self.sampling_generator(),
+                        self.log_row, self.folder, self.device, self.accelerator.is_main_process,
+                        self.outputs.cards.get("generator"))
 
     def _check_finite(self) -> None:
-        first = self.figures.first_non_finite()
-        if first is not None:
-            last = self.outputs.latest_checkpoint()
-            kept = f"; the last good checkpoint {last} is intact" if last else ""
-            raise TrainingError(f"non-finite loss at step {first}: training stopped{kept}. "
-                                "Try a lower learning rate, a gradient penalty, or train.mixed_precision = 'no'")
+        self.figures.check_finite(self.outputs.latest_checkpoint())
 
     def _log(self) -> dict[str, Any]:
         self._check_finite()
