@@ -164,7 +164,8 @@ def count_nonfinite(tensors: dict[str, torch.Tensor]) -> tuple[int, int, list[st
     return bad, total, names
 
 
-def save_weights(module: nn.Module, path: str | Path, card: ModelCard, extra: Mapping[str, str] | None = None) -> Path:
+def save_weights(module: nn.Module, path: str | Path, card: ModelCard,
+                 extra: Mapping[str, str] | None = None) -> Path:
     """Write ``module``'s state as safetensors with ``card`` in the metadata, atomically: the one writer of
     weights files. ``extra``: further ``ganzoo.*`` metadata entries (keep-best's ``ganzoo.best``)."""
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}

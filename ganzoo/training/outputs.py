@@ -28,7 +28,8 @@ from ganzoo.training import artifacts, checkpoint, tracking
 from ganzoo.weights import ModelCard, save_weights
 
 
-def fixed_noise(seed: int, latent_dim: int, num_classes: int, grid_size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def fixed_noise(seed: int, latent_dim: int, num_classes: int,
+                grid_size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The noise (and labels: one row per class) every sample grid of the run is drawn from."""
     per_row = max(1, grid_size // num_classes) if num_classes else grid_size
     n = (num_classes or 1) * per_row
@@ -116,8 +117,8 @@ class RunOutputs:
             return None
         samples = generate(generator, self.fixed_z, self.fixed_c, batch_size=len(self.fixed_z))
         reference = self.reference(len(samples) * 4) if samples.dim() == 2 else None
-        path = artifacts.save_samples(samples, self.folder.sample_grid(step), rows=self.default_card.num_classes or None,
-                                      reference=reference, title=f"step {step}")
+        path = artifacts.save_samples(samples, self.folder.sample_grid(step), reference=reference,
+                                      rows=self.default_card.num_classes or None, title=f"step {step}")
         self.notify("on_samples", step, path, samples)
         return path
 

@@ -183,7 +183,8 @@ def _mlflow(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
     from accelerate.tracking import MLflowTracker
 
     os.environ.setdefault("MLFLOW_TRACKING_URI", RunFolder(run_dir).tracker_files("mlflow").resolve().as_uri())
-    return MLflowTracker(name, logging_dir=str(RunFolder(run_dir).tracker_files("mlflow")), run_id=ids.get("mlflow"), run_name=run_dir.name)
+    return MLflowTracker(name, logging_dir=str(RunFolder(run_dir).tracker_files("mlflow")), run_id=ids.get("mlflow"),
+                         run_name=run_dir.name)
 
 
 def _aim(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:

@@ -104,7 +104,9 @@ class Trainer:
     # ---------------------------------------------------------------- one step of Algorithm 1
     def train_step(self) -> None:
         if self.config.lr_decay == "linear":
-            decay_learning_rates(self, self.step / self.config.steps)
+            optim = self.optim_config
+            decay_learning_rates(((self.opt_g, optim.generator), (self.opt_d, optim.discriminator)),
+                                 self.step / self.config.steps)
         config = self.config
         for k in range(config.d_steps):
             self.discriminator_step(keep_fakes=keeps_fakes(config.g_step_fakes, critic_step=k,
@@ -274,7 +276,8 @@ class Trainer:
                         self.progress.close()  # the CLI says it, once: the trainer only tells it where it stopped
                         raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved")
             self.finish()
-            distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
+            distributed.write_rank_digest(self._weights(), self.batches, rank=self.rank, world=self.world,
+                                          step=self.step)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
             self.outputs.notify("on_end")
             self.wall_offset += time.perf_counter() - self._started
@@ -308,7 +311,8 @@ class Trainer:
     def finish(self) -> None:
         """Write the final checkpoint, weights, samples and curves."""
         self._check_finite()
-        distributed.broadcast_buffers(self)  # several processes: all end with the main one's BatchNorm statistics
+        # several processes: all end with the main one's BatchNorm statistics (of G, D and the EMA copy)
+        distributed.broadcast_buffers([p for p in self._stateful().values() if isinstance(p, nn.Module)], self.world)
         self.save_checkpoint()
         self.save_samples()
         self.outputs.save_curves()
