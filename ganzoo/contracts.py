@@ -24,6 +24,9 @@ metric                    :class:`Metric`: ``compute(context)``            ``app
 observer (trainer hook)   -                                                any of :class:`Observer`'s methods
 ========================  ===============================================  =====================================
 
+Options classes (``@options_class``) may carry ``__retired__``, a mapping of option names a recipe may no
+longer use to a one-line hint of what to write instead (:mod:`ganzoo.options` reads it).
+
 This module never imports torch (listing and validating recipes stay fast); tensors are typed by name only.
 """
 

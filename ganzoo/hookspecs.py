@@ -52,7 +52,8 @@ def register_datasets(register: RegisterDatasets) -> None:
 
 @hookspec
 def register_metrics(register: RegisterMetrics) -> None:
-    """Register evaluation metrics: ``factory(options) -> metric``, cheap (no data, no training yet).
+    """Register evaluation metrics: ``factory(options) -> metric``, cheap (no data, no training yet); the
+    contract is :class:`ganzoo.contracts.Metric`. ``data_kinds`` and ``conditional`` are enforced.
 
     The metric object offers:
 

@@ -11,7 +11,7 @@ gradients at any logit, where ``log(sigmoid(l))`` turns into log(0) = -inf for l
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,9 @@ class NonSaturatingObjective(GANLoss):
     """D: binary cross-entropy; G: -log D(G(z)). Override ``d_objective`` / ``g_objective`` to add terms."""
 
     family: ClassVar[Literal["logistic", "critic"]] = "logistic"
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         return logistic_d_loss(real_logits, fake_logits)

@@ -282,7 +282,8 @@ def test_default_metrics_follow_the_data_and_the_conditioning(digits_cache, monk
 
 
 def test_a_metric_that_does_not_fit_says_why_in_one_line():
-    with pytest.raises(GanzooError, match="needs labelled image data"):
+    # the registration's data_kinds, enforced before the metric runs
+    with pytest.raises(GanzooError, match="'conditional-accuracy' takes image data, but the dataset gives flat"):
         evaluate(mixture_context("ring8"), ["conditional-accuracy"])
     unknown = EvalContext(MixtureGenerator(SimpleNamespace(num_modes=1)), card_for(None, shape=(2,)))
     with pytest.raises(GanzooError, match="carry no recipe"):
@@ -290,13 +291,13 @@ def test_a_metric_that_does_not_fit_says_why_in_one_line():
 
 
 # ---------------------------------------------------------------- Inception (never downloads)
-def test_inception_without_weights_is_one_clear_error():
+def test_inception_without_weights_is_one_clear_error(digits_cache):
     with pytest.raises(GanzooError, match="never downloads"):
-        evaluate(mixture_context("ring8"), ["inception"])
+        evaluate(digits_context(ReplayGenerator(torch.zeros(1, 1, 8, 8)), digits_cache), ["inception"])
 
 
-def test_inception_with_a_missing_or_unreadable_weights_file(tmp_path):
-    context = mixture_context("ring8")
+def test_inception_with_a_missing_or_unreadable_weights_file(tmp_path, digits_cache):
+    context = digits_context(ReplayGenerator(torch.zeros(1, 1, 8, 8)), digits_cache)
     with pytest.raises(GanzooError, match="does not exist"):
         evaluate(context, ["inception"], options={"inception": {"weights": str(tmp_path / "none.pth")}})
     junk = tmp_path / "junk.pth"
