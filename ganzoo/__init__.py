@@ -18,16 +18,16 @@ from ganzoo.options import option, options_class
 
 # public name -> module that defines it, imported on first access
 _LAZY = {
-    "build_generator": "ganzoo.api",
-    "build_discriminator": "ganzoo.api",
-    "build_loss": "ganzoo.api",
-    "build_dataset": "ganzoo.api",
-    "build_regularizer": "ganzoo.api",
-    "build_augment": "ganzoo.api",
+    "build_generator": "ganzoo.build",
+    "build_discriminator": "ganzoo.build",
+    "build_loss": "ganzoo.build",
+    "build_dataset": "ganzoo.build",
+    "build_regularizer": "ganzoo.build",
+    "build_augment": "ganzoo.build",
     "load_generator": "ganzoo.weights",
     "guided_generator": "ganzoo.guided",
     "save_weights": "ganzoo.weights",
-    "Trainer": "ganzoo.training.trainer",
+    "Trainer": "ganzoo.api",
     "run_recipe": "ganzoo.api",
     "sample": "ganzoo.api",
     "load_recipe": "ganzoo.recipe",

@@ -34,6 +34,7 @@ from torch import nn
 
 from ganzoo import contracts
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import RunFolder
 
 Method = Literal["drs", "mh"]
 METHODS = ("drs", "mh")
@@ -45,9 +46,9 @@ def discriminator_path(weights: str | Path) -> Path:
     """The run's ``discriminator.safetensors``: inside a run directory, or beside a generator file."""
     path = Path(weights)
     folder = path if path.is_dir() else path.parent
-    found = folder / "discriminator.safetensors"
+    found = RunFolder(folder).weights("discriminator")
     if not found.is_file():
-        raise GanzooError(f"{path}: no discriminator.safetensors {'in' if path.is_dir() else 'beside'} it; "
+        raise GanzooError(f"{path}: no {found.name} {'in' if path.is_dir() else 'beside'} it; "
                           "D-guided sampling (drs, mh) needs the run's discriminator")
     return found
 

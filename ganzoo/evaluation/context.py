@@ -19,7 +19,7 @@ from ganzoo import contracts
 from ganzoo.components import Component, DataInfo
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation.cache import cache_dir as default_cache_dir
-from ganzoo.evaluation.sampling import generate
+from ganzoo.sampling import draw
 from ganzoo.options import drop_local_options, local_fields
 from ganzoo.weights import ModelCard
 
@@ -166,7 +166,7 @@ class EvalContext:
         self, n: int | None = None, labels: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``n`` (default ``self.n``) generated samples on the CPU and their labels; memoised unless ``labels``
-        are given (a conditional generator otherwise gets balanced labels)."""
+        are given (a conditional generator otherwise gets every class in equal blocks: :mod:`ganzoo.sampling`)."""
         n = int(n or self.n)
         if labels is not None:
             return self._generate(n, labels)
@@ -175,7 +175,7 @@ class EvalContext:
         return self._samples[n]
 
     def _generate(self, n: int, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, c = generate(
+        x, c = draw(
             self.generator, n, seed=self.seed, labels=labels, latent_dim=self.card.latent_dim,
             num_classes=self.num_classes, device=self.device, batch_size=self.batch_size,
         )

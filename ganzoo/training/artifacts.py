@@ -1,8 +1,7 @@
-"""What a run leaves for people to look at: sample grids, 2-D scatter plots, metrics.jsonl, curves.png."""
+"""What a run leaves for people to look at: sample grids, 2-D scatter plots, curves.png."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.atomic import atomic_path, write_text_atomic
+from ganzoo.atomic import atomic_path
 
 
 MIN_TILE = 48  # pixels: the side a tile is enlarged to (at least) by default, readable without zooming
@@ -79,27 +78,6 @@ def save_samples(samples: torch.Tensor, path: Path, *, rows: int | None = None,
     if samples.dim() == 2:  # other flat data: show it as one-row images
         samples = samples[:, None, None, :]
     return save_grid(samples, path, rows=rows, scale=scale)
-
-
-class MetricsLog:
-    """``metrics.jsonl``: one JSON object per logged step, appended and flushed as training goes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def append(self, row: dict[str, Any]) -> None:
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
-
-    def rows(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    def truncate_after(self, step: int) -> None:
-        """Drop rows past ``step``: a resumed run rewrites them, so the log never shows a step twice."""
-        kept = [row for row in self.rows() if row.get("step", 0) <= step]
-        write_text_atomic(self.path, "".join(json.dumps(row) + "\n" for row in kept))
 
 
 def save_curves(rows: Iterable[dict[str, Any]], path: Path) -> Path | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import RunFolder
 
 # tracker name -> (modules any of which makes it work, what to pip install)
 TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -37,8 +38,6 @@ TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 # metrics.jsonl fields that are bookkeeping, not figures
 NOT_FIGURES = frozenset({"step", "processes", "global_batch", "wall_s", "d_output"})
-IDS_FILE = "trackers.json"
-MLFLOW_DB = "mlflow.db"
 
 
 def missing_tracker(names: Iterable[str]) -> tuple[str, str] | None:
@@ -127,7 +126,7 @@ class Tracking:
             ids.update(_run_id(tracker_name, tracker))
             if step == 0 and self.config:
                 tracker.store_init_configuration(flat_config(self.config))
-        (self.run_dir / IDS_FILE).write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
+        RunFolder(self.run_dir).tracker_ids.write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
 
     def on_row(self, row: Mapping[str, Any]) -> None:
         """Send a metrics.jsonl row (its ``step`` is the tracker's step)."""
@@ -155,7 +154,7 @@ class Tracking:
         self.trackers = []
 
     def _ids(self) -> dict[str, str]:
-        path = self.run_dir / IDS_FILE if self.run_dir else None
+        path = RunFolder(self.run_dir).tracker_ids if self.run_dir else None
         if path is None or not path.is_file():
             return {}
         try:
@@ -175,9 +174,9 @@ def _tensorboard(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> An
 def _wandb(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
     from accelerate.tracking import WandBTracker
 
-    (run_dir / "wandb").mkdir(exist_ok=True)
+    RunFolder(run_dir).tracker_files("wandb").mkdir(exist_ok=True)
     resume = {"id": ids["wandb"], "resume": "allow"} if "wandb" in ids else {}
-    return WandBTracker(name, dir=str(run_dir / "wandb"), name=run_dir.name, **resume)
+    return WandBTracker(name, dir=str(RunFolder(run_dir).tracker_files("wandb")), name=run_dir.name, **resume)
 
 
 def _mlflow(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
@@ -189,9 +188,10 @@ def _mlflow(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
     import mlflow
     from accelerate.tracking import MLflowTracker
 
-    folder = (run_dir / "mlflow").resolve()
+    folder = RunFolder(run_dir).tracker_files("mlflow").resolve()
     folder.mkdir(exist_ok=True)
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{folder / MLFLOW_DB}")
+    store = RunFolder(run_dir).tracker_store("mlflow")
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store.resolve()}")
     return MLflowTracker(name, logging_dir=str(folder / "artifacts"), run_id=ids.get("mlflow"), run_name=run_dir.name)
 
 
@@ -199,7 +199,7 @@ def _aim(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
     from accelerate.tracking import AimTracker
 
     resume = {"run_hash": ids["aim"]} if "aim" in ids else {}
-    return AimTracker(run_dir.name, str(run_dir / "aim"), **resume)
+    return AimTracker(run_dir.name, str(RunFolder(run_dir).tracker_files("aim")), **resume)
 
 
 _OPENERS = {"tensorboard": _tensorboard, "wandb": _wandb, "mlflow": _mlflow, "aim": _aim}
