@@ -20,8 +20,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
-from ganzoo.evaluation.warn import warn
+from ganzoo.plugin import GanzooError, warn
 from ganzoo_metrics.options import INCEPTION_ENV, FidelityOptions
 
 EXTRACTOR = "inception-v3-compat"
