@@ -105,6 +105,9 @@ class RecipeContext:
     data: DataInfo
     train: Any  # ganzoo.recipe.schema.TrainOptions: batch_size, steps, d_steps...
     conditional: bool
+    #: the recipe's other choices by section ("data", "generator", "discriminator", "loss", "augment"), each
+    #: with ``name`` and validated ``options``: a loss that pairs reals with fakes asks whether D packs them
+    components: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
