@@ -113,6 +113,9 @@ def state_dict(trainer: Trainer) -> dict[str, Any]:
         state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
     if trainer.ema is not None:
         state["ema"] = trainer.ema.state_dict()
+    augment_state = trainer.augment.state_dict() if hasattr(trainer.augment, "state_dict") else {}
+    if augment_state:  # an adaptive augmentation's state (ADA's p)
+        state["augment"] = augment_state
     return state
 
 
@@ -132,6 +135,14 @@ def load_state_dict(trainer: Trainer, state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
     if trainer.ema is not None and "ema" in state:
         trainer.ema.load_state_dict(state["ema"])
+    if "augment" in state and hasattr(trainer.augment, "load_state_dict"):
+        trainer.augment.load_state_dict(state["augment"])
+
+
+def augment_figures(trainer: Trainer) -> dict[str, float]:
+    """An augmentation's own figures for the logged row (ADA's p as ``augment_p``), if it offers any."""
+    figures = trainer.augment.figures() if hasattr(trainer.augment, "figures") else {}
+    return {f"augment_{name}": float(value) for name, value in figures.items()}
 
 
 def save_checkpoint(trainer: Trainer) -> Path | None:

@@ -75,6 +75,8 @@ class Trainer:
         self.config, self.optim_config = train, optim
         self.fast_paths, self._announced = fast.summary(train, optim), False
         self.augment, self.d_updates = augment, 0
+        # an augmentation that adapts (ADA) watches D's logits on reals; any augmentation may offer this
+        self._observe_reals = getattr(augment, "observe", None)
         self.seed, self.quiet = seed, quiet
         self.latent_dim = int(getattr(generator, "latent_dim"))
         self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
@@ -171,6 +173,8 @@ class Trainer:
                     self._kept_fakes = (z, c, made)
                 both_c = None if c is None else torch.cat([c, c])
                 real_out, fake_out = self._d(torch.cat([x, fake]), both_c).split(len(x))
+                if self._observe_reals is not None:
+                    self._observe_reals(real_out.logits.detach())
                 batch = DBatch(real=x, fake=fake, labels=c, real_out=real_out, fake_out=fake_out,
                                critic=self._critic, codes=self._codes(z))
                 loss = self.loss.d_objective(batch)
@@ -339,6 +343,7 @@ class Trainer:
     def _log(self) -> dict[str, Any]:
         self._check_finite()
         row = self.figures.row(self.step)
+        row.update(outputs.augment_figures(self))
         row["fast"] = self.fast_paths
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         self.progress.log(row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ganzoo
 from ganzoo.hookspecs import Register
-from ganzoo_augment.options import DiffAugmentOptions
+from ganzoo_augment.options import DiffAugmentOptions, check_adaptive
 
 
 @ganzoo.hookimpl
@@ -21,4 +21,5 @@ def register_augments(register: Register) -> None:
         description="DiffAugment: differentiable colour, translation and cutout on D's inputs, reals and fakes alike.",
         options=DiffAugmentOptions,
         data_kinds=("image",),
+        check_recipe=check_adaptive,
     )

@@ -18,6 +18,7 @@ from ganzoo_metrics.options import (
     ModeCoverageOptions,
     ParzenOptions,
     SupportOptions,
+    check_stacked_data,
 )
 
 
@@ -91,4 +92,12 @@ def register_metrics(register: Register) -> None:
         options=InceptionOptions,
         conditional=True,
         data_kinds=("image",),
+    )
+    register(
+        "stacked-modes",
+        "ganzoo_metrics.stacked:StackedModes",
+        description="stacked-digits: modes captured of 1000 and KL to uniform (PacGAN's protocol), beside the real data's",
+        options=ClassifierOptions,
+        data_kinds=("image",),
+        check_recipe=check_stacked_data,
     )

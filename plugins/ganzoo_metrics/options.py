@@ -3,6 +3,8 @@ without building anything. In ``ganzoo eval`` they are set with ``--set METRIC.O
 
 from __future__ import annotations
 
+from typing import Any
+
 from ganzoo.options import option, options_class
 
 INCEPTION_ENV = "GANZOO_INCEPTION_WEIGHTS"
@@ -83,3 +85,11 @@ class InceptionOptions:
     splits: int = option(10, min=1, help="the Inception Score's mean and std are taken over this many splits")
     kid_subsets: int = option(100, min=1, help="KID's mean and std over this many random subsets")
     kid_subset_size: int = option(1000, min=2, help="samples per KID subset (capped by the samples available)")
+
+
+def check_stacked_data(options: Any, context: Any) -> None:
+    """At recipe validation: ``stacked-modes`` judges stacked-digits data only (torch-free, for ``validate``)."""
+    data = context.components.get("data")
+    if data is not None and data.name != "stacked-digits":
+        raise ValueError(f"stacked-modes counts the 1000 modes of 'stacked-digits' data; this recipe's data is "
+                         f"{data.name!r} (allowed: data.name = 'stacked-digits')")
