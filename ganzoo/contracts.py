@@ -80,6 +80,9 @@ class RecipeContext:
     data: DataInfo
     train: Any  # ganzoo.recipe.schema.TrainOptions: batch_size, steps, d_steps...
     conditional: bool
+    #: the recipe's other choices by section ("data", "generator", "discriminator", "loss", "augment"), each
+    #: with ``name`` and validated ``options``: a loss that pairs reals with fakes asks whether D packs them
+    components: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @runtime_checkable
@@ -347,6 +350,23 @@ class Augment(Protocol):
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
 
 
+@runtime_checkable
+class AdaptiveAugment(Protocol):
+    """Optional, for an augmentation that adapts while training (ADA's probability p): ``observe(real_logits)``
+    is called after each critic step with D's logits on the augmented reals (detached); ``figures()`` gives the
+    values to log (``augment_NAME`` in metrics.jsonl and the progress line); ``state_dict()`` /
+    ``load_state_dict(state)`` carry its state through checkpoints (an empty state is not stored), so a
+    resumed run adapts exactly as an unbroken one."""
+
+    def observe(self, real_logits: torch.Tensor) -> None: ...
+
+    def figures(self) -> Mapping[str, float]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
 # ------------------------------------------------------------------------------------- metrics
 @runtime_checkable
 class Metric(Protocol):
@@ -387,6 +407,11 @@ OBSERVER_EVENTS = ("on_row", "on_samples", "on_start", "on_end")
 def _member(obj: Any, name: str) -> Callable[..., Any] | None:
     found = getattr(obj, name, None)
     return found if callable(found) else None
+
+
+def adaptive(augment: Any) -> AdaptiveAugment | None:
+    """The run's augmentation when it is an :class:`AdaptiveAugment` (all four members), else None."""
+    return augment if augment is not None and isinstance(augment, AdaptiveAugment) else None
 
 
 def latent_codes(generator: Any) -> Callable[[torch.Tensor], dict[str, torch.Tensor]] | None:

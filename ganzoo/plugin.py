@@ -74,6 +74,8 @@ _LAZY = {
     "ClassifierMetric": "ganzoo.evaluation.classifier",
     "accuracy": "ganzoo.evaluation.classifier",
     "labelled_images": "ganzoo.evaluation.classifier",
+    "classifier_for": "ganzoo.evaluation.classifier",
+    "EvalContext": "ganzoo.evaluation.context",
     "frechet_distance": "ganzoo.evaluation.frechet",
     "frechet_from_features": "ganzoo.evaluation.frechet",
     "gaussian_stats": "ganzoo.evaluation.frechet",

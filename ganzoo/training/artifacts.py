@@ -106,6 +106,7 @@ def curves_figure(rows: Iterable[dict[str, Any]]) -> Any:
     if probability:
         axes[1].axhline(0.5, color="grey", linestyle=":", linewidth=1, label="1/2: D cannot tell them apart")
     axes[2].plot(steps, [row.get("images_per_s") for row in rows], color="tab:green", label="images/s")
+    _draw_augment(axes[2], rows, steps)
     axes[0].set(title="losses", ylabel="loss")
     axes[1].set(title="D outputs", ylabel="mean D output (probability)" if probability else "mean critic score")
     axes[2].set(title="throughput", ylabel="real images per second")
@@ -116,6 +117,18 @@ def curves_figure(rows: Iterable[dict[str, Any]]) -> Any:
     if len(axes) > 3 and not draw_evaluation(axes[3], every):
         axes[3].axis("off")
     return figure
+
+
+def _draw_augment(ax: Any, rows: list[dict[str, Any]], steps: list[int]) -> None:
+    """An adaptive augmentation's figures (ADA's p) on a second axis of the throughput panel."""
+    keys = [key for key in rows[-1] if key.startswith("augment_")]
+    if not keys:
+        return
+    twin = ax.twinx()
+    for key in keys:
+        twin.plot(steps, [row.get(key) for row in rows], color="tab:purple", label=key.removeprefix("augment_"))
+    twin.set(ylabel="augmentation")
+    twin.legend(fontsize="small", loc="upper right")
 
 
 def _figure(columns: int):

@@ -72,6 +72,7 @@ class Trainer:
         self.num_classes = int(num_classes if num_classes is not None else contracts.num_classes(generator))
         folder = run_dir if isinstance(run_dir, RunFolder) or run_dir is None else RunFolder(Path(run_dir))
         self.callbacks, self.step, self.wall_offset = list(callbacks or []), 0, 0.0
+        self.adaptive = contracts.adaptive(augment)  # ADA: watches D's logits on reals (ganzoo.contracts)
         self.accelerator = distributed.setup_accelerator(train)
         self.device = self.accelerator.device
         self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
@@ -133,6 +134,8 @@ class Trainer:
                     self._kept_fakes = (z, c, made)
                 both_c = None if c is None else torch.cat([c, c])
                 real_out, fake_out = self._d(torch.cat([x, fake]), both_c).split(len(x))
+                if self.adaptive is not None:
+                    self.adaptive.observe(real_out.logits.detach())
                 batch = DBatch(real=x, fake=fake, labels=c, real_out=real_out, fake_out=fake_out,
                                critic=self._critic, codes=self._codes(z))
                 loss = self.loss.d_objective(batch)
@@ -296,6 +299,8 @@ class Trainer:
     def _log(self) -> dict[str, Any]:
         self._check_finite()
         row = self.figures.row(self.step)
+        if self.adaptive is not None:
+            row.update({f"augment_{name}": float(value) for name, value in self.adaptive.figures().items()})
         row["fast"] = self.fast_paths
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         self.progress.log(row)
@@ -344,7 +349,11 @@ class Trainer:
         """What a checkpoint holds the state of, by key."""
         parts = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g,
                  "opt_d": self.opt_d, "batches": self.batches}
-        return parts if self.ema is None else {**parts, "ema": self.ema}
+        if self.ema is not None:
+            parts["ema"] = self.ema
+        if self.adaptive is not None and self.adaptive.state_dict():  # an empty state is not stored
+            parts["augment"] = self.adaptive
+        return parts
 
     def state_dict(self) -> dict[str, Any]:
         """Everything resuming needs, this process's random streams included."""
@@ -355,7 +364,7 @@ class Trainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.step, self.wall_offset = int(state["step"]), float(state["wall_s"])
         for key, part in self._stateful().items():
-            if key != "ema" or "ema" in state:
+            if key not in ("ema", "augment") or key in state:
                 part.load_state_dict(state[key])
         self.streams.load_state_dict(state["rng"])
         self.d_updates = self.step * self.config.d_steps  # where each lazy regulariser's schedule stands

@@ -9,7 +9,7 @@ outputs). Torch-free: ``ganzoo list`` imports this module.
 from __future__ import annotations
 
 from ganzoo.plugin import hookimpl, RegisterAugments
-from ganzoo_augment.options import DiffAugmentOptions
+from ganzoo_augment.options import DiffAugmentOptions, check_adaptive
 
 
 @hookimpl
@@ -20,4 +20,5 @@ def register_augments(register: RegisterAugments) -> None:
         description="DiffAugment: differentiable colour, translation and cutout on D's inputs, reals and fakes alike.",
         options=DiffAugmentOptions,
         data_kinds=("image",),
+        check_recipe=check_adaptive,
     )

@@ -15,6 +15,7 @@ from ganzoo_datasets.options import (
     ImageFolderOptions,
     MnistOptions,
     RingOptions,
+    StackedDigitsOptions,
     check_cifar10_files,
     check_fashion_mnist_files,
     check_image_folder_files,
@@ -25,6 +26,7 @@ from ganzoo_datasets.options import (
     image_folder_info,
     mnist_info,
     ring_info,
+    stacked_digits_info,
 )
 
 
@@ -50,6 +52,13 @@ def register_datasets(register: RegisterDatasets) -> None:
         description="scikit-learn's 1,797 8x8 handwritten digits, 10 classes, resized; no download needed.",
         options=DigitsOptions,
         info=digits_info,
+    )
+    register(
+        "stacked-digits",
+        "ganzoo_datasets.stacked:StackedDigits",
+        description="Stacked digits: three independent scikit-learn digits as RGB channels, 1000 modes (Stacked MNIST).",
+        options=StackedDigitsOptions,
+        info=stacked_digits_info,
     )
     register(
         "mnist",

@@ -17,6 +17,7 @@ from ganzoo_metrics.options import (
     ModeCoverageOptions,
     ParzenOptions,
     SupportOptions,
+    check_stacked_data,
 )
 
 
@@ -98,3 +99,11 @@ def register_metrics(register: RegisterMetrics) -> None:
             conditional=True,
             data_kinds=("image",),
         )
+    register(
+        "stacked-modes",
+        "ganzoo_metrics.stacked:StackedModes",
+        description="stacked-digits: modes captured of 1000 and KL to uniform (PacGAN's protocol), beside the real data's",
+        options=ClassifierOptions,
+        data_kinds=("image",),
+        check_recipe=check_stacked_data,
+    )

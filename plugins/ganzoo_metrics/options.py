@@ -3,11 +3,13 @@ without building anything. In ``ganzoo eval`` they are set with ``--set METRIC.O
 
 from __future__ import annotations
 
+from typing import Any
+
 from ganzoo.plugin import ClassifierOptions, option, options_class
 
 INCEPTION_ENV = "GANZOO_INCEPTION_WEIGHTS"
 __all__ = ["INCEPTION_ENV", "ClassCoverageOptions", "ClassifierOptions", "InceptionOptions", "ModeCoverageOptions",
-           "ParzenOptions", "SupportOptions"]
+           "ParzenOptions", "SupportOptions", "check_stacked_data"]
 
 
 @options_class
@@ -73,3 +75,11 @@ class FidelityOptions:
     kid_subsets: int = option(100, min=1, help="kid: mean and std over this many random subsets")
     kid_subset_size: int = option(1000, min=2, help="kid: samples per subset (must not exceed either side's count)")
     prc_neighborhood: int = option(3, min=1, help="prc: nearest neighbours that set each manifold ball's radius")
+
+
+def check_stacked_data(options: Any, context: Any) -> None:
+    """At recipe validation: ``stacked-modes`` judges stacked-digits data only (torch-free, for ``validate``)."""
+    data = context.components.get("data")
+    if data is not None and data.name != "stacked-digits":
+        raise ValueError(f"stacked-modes counts the 1000 modes of 'stacked-digits' data; this recipe's data is "
+                         f"{data.name!r} (allowed: data.name = 'stacked-digits')")
