@@ -17,7 +17,7 @@ The keywords, by kind:
 - dataset: ``info(options) -> DataInfo`` (required: cheap, no loading), ``check_data(options)``,
   ``check_recipe``;
 - metric: ``conditional`` (whether it takes a conditional generator), ``data_kinds``; both are enforced
-  when metrics are chosen and run.
+  when metrics are chosen and run; ``check_recipe``, run when a recipe's ``eval.metrics`` names the metric.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ KEYWORDS: Mapping[Kind, frozenset[str]] = {
     "regularizer": _COMMON | {"check_recipe", "needs"},
     "augment": _COMMON | {"data_kinds", "check", "check_recipe"},
     "dataset": _COMMON | {"info", "check_data", "check_recipe"},
-    "metric": _COMMON | {"conditional", "data_kinds"},
+    "metric": _COMMON | {"conditional", "data_kinds", "check_recipe"},
 }
 
 
@@ -81,7 +81,8 @@ class RegisterDatasets(Protocol):
 
 class RegisterMetrics(Protocol):
     def __call__(self, name: str, factory: Callable[..., Any] | str, *, description: str, options: type = ...,
-                 conditional: bool = False, data_kinds: tuple[str, ...] = ..., override: bool = False) -> None: ...
+                 conditional: bool = False, data_kinds: tuple[str, ...] = ..., check_recipe: CheckRecipe | None = None,
+                 override: bool = False) -> None: ...
 
 
 class Register(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo import DataInfo, option, options_class
+from ganzoo.plugin import DataInfo, option, options_class
 
 #: the networks grow from (G) or shrink to (D) a 4x4 map by factors of two
 SUPPORTED_SIZES = (8, 16, 32, 64)
