@@ -20,7 +20,7 @@ import torch
 from microbench import banner, interleaved_medians, parse_args
 from torch import nn
 
-from ganzoo_dcgan.layers import LatentProjection, WholeMapHead
+from ganzoo.layers import LatentProjection, WholeMapHead
 
 # (name, fast layer, reference layer, input shape, input needs a gradient): as in cdcgan-digits (width 32)
 CASES = [

@@ -10,23 +10,24 @@ import importlib
 from typing import Any
 
 from ganzoo.__about__ import __version__
-from ganzoo.components import Component, DataInfo, DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
+from ganzoo.components import Component, Regularization
+from ganzoo.contracts import DataInfo, DBatch, DOutput, GANLoss, GBatch, Needs, Regularizer
 from ganzoo.errors import GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.options import option, options_class
 
 # public name -> module that defines it, imported on first access
 _LAZY = {
-    "build_generator": "ganzoo.api",
-    "build_discriminator": "ganzoo.api",
-    "build_loss": "ganzoo.api",
-    "build_dataset": "ganzoo.api",
-    "build_regularizer": "ganzoo.api",
-    "build_augment": "ganzoo.api",
+    "build_generator": "ganzoo.build",
+    "build_discriminator": "ganzoo.build",
+    "build_loss": "ganzoo.build",
+    "build_dataset": "ganzoo.build",
+    "build_regularizer": "ganzoo.build",
+    "build_augment": "ganzoo.build",
     "load_generator": "ganzoo.weights",
     "guided_generator": "ganzoo.guided",
     "save_weights": "ganzoo.weights",
-    "Trainer": "ganzoo.training.trainer",
+    "Trainer": "ganzoo.api",
     "run_recipe": "ganzoo.api",
     "sample": "ganzoo.api",
     "load_recipe": "ganzoo.recipe",
@@ -40,6 +41,7 @@ __all__ = [
     "DataInfo",
     "GANLoss",
     "GBatch",
+    "Needs",
     "Regularization",
     "Regularizer",
     "GanzooError",

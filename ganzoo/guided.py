@@ -32,7 +32,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from ganzoo import contracts
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import RunFolder
 
 Method = Literal["drs", "mh"]
 METHODS = ("drs", "mh")
@@ -44,9 +46,9 @@ def discriminator_path(weights: str | Path) -> Path:
     """The run's ``discriminator.safetensors``: inside a run directory, or beside a generator file."""
     path = Path(weights)
     folder = path if path.is_dir() else path.parent
-    found = folder / "discriminator.safetensors"
+    found = RunFolder(folder).weights("discriminator")
     if not found.is_file():
-        raise GanzooError(f"{path}: no discriminator.safetensors {'in' if path.is_dir() else 'beside'} it; "
+        raise GanzooError(f"{path}: no {found.name} {'in' if path.is_dir() else 'beside'} it; "
                           "D-guided sampling (drs, mh) needs the run's discriminator")
     return found
 
@@ -98,8 +100,8 @@ class GuidedGenerator(nn.Module):
         self.l_max = torch.as_tensor(l_max, dtype=torch.float64).reshape(-1)  # one per class, or one in all
         self.gamma = torch.as_tensor(gamma, dtype=torch.float64).reshape(-1)
         self.steps, self.batch_size = int(steps), int(batch_size)
-        self.latent_dim = int(getattr(generator, "latent_dim"))
-        self.num_classes = int(getattr(generator, "num_classes", 0))
+        self.latent_dim = int(generator.latent_dim)
+        self.num_classes = contracts.num_classes(generator)
         self.accepted = self.proposed = 0  # what the last calls cost: proposals per sample kept
 
     @torch.no_grad()
@@ -182,8 +184,9 @@ def guided_generator(
     generator = load_generator(found).to(device)
     discriminator, _ = load_module(d_path, "discriminator")
     discriminator = discriminator.to(device).eval()
-    if int(getattr(discriminator, "pack", 1)) > 1:  # PacGAN: one score shared by a pack, no ratio per sample
-        raise GanzooError(f"{d_path}: this discriminator scores packs of {discriminator.pack} samples (PacGAN); "
+    packed = contracts.pack(discriminator)
+    if packed > 1:  # PacGAN: one score shared by a pack, no ratio per sample
+        raise GanzooError(f"{d_path}: this discriminator scores packs of {packed} samples (PacGAN); "
                           "D-guided sampling needs one logit per sample")
     context = EvalContext(generator, generator.card, n=calibration_samples, seed=seed + 7, device=device,
                           source=str(found))
@@ -215,7 +218,7 @@ def burn_in_levels(
 def held_out(context: Any, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Real data D never trained on: the test split of a finite set, a fresh draw of an endless source."""
     data = context.dataset("train")
-    x, c = context.real("validation", n) if hasattr(data, "sample") else context.real("test")
+    x, c = context.real("validation", n) if contracts.data_form(data) == "sample" else context.real("test")
     if context.conditional and c is None:
         raise GanzooError(f"{context.source}: the held-out real data has no labels; a conditional D needs them")
     x, c = x[:n], None if c is None else c[:n]

@@ -3,51 +3,57 @@
 A plugin is any module or object with functions marked ``@ganzoo.hookimpl``, registered through the
 ``ganzoo`` entry-point group. Each hook receives ``register``, a function to call once per component::
 
-    register(name, factory, description="...", options=OptionsClass, conditional=True,
-             data_kinds=("image",), check=None, info=None, override=False, check_recipe=None,
-             check_data=None, provides=(), needs={})
+    register(name, factory, description="...", options=OptionsClass, ...)
 
+with the keywords of its kind (:mod:`ganzoo.registration`; any other is an error naming the plugin).
 ``factory`` may be ``"module:attr"`` so that listing plugins never imports heavy modules. See
-:mod:`ganzoo.components` for what each kind of factory must return, and ``docs/plugins.md`` for a guide.
+:mod:`ganzoo.contracts` for what each kind of factory must return, and ``docs/plugins.md`` for a guide.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 import pluggy
+
+from ganzoo.registration import (  # noqa: F401  (Register: the annotation of plugins written for 0.x)
+    Register,
+    RegisterAugments,
+    RegisterDatasets,
+    RegisterDiscriminators,
+    RegisterGenerators,
+    RegisterLosses,
+    RegisterMetrics,
+    RegisterRegularizers,
+)
 
 hookspec = pluggy.HookspecMarker("ganzoo")
 hookimpl = pluggy.HookimplMarker("ganzoo")
 
 
-class Register(Protocol):
-    def __call__(self, name: str, factory: Any, *, description: str, **support: Any) -> None: ...
-
-
 @hookspec
-def register_generators(register: Register) -> None:
+def register_generators(register: RegisterGenerators) -> None:
     """Register generators: ``nn.Module`` with ``forward(z, c=None)`` giving samples in [-1, 1]."""
 
 
 @hookspec
-def register_discriminators(register: Register) -> None:
+def register_discriminators(register: RegisterDiscriminators) -> None:
     """Register discriminators or critics: ``nn.Module`` with ``forward(x, c=None)`` giving logits ``[N]``."""
 
 
 @hookspec
-def register_losses(register: Register) -> None:
-    """Register losses: factories of :class:`ganzoo.components.GANLoss` objects."""
+def register_losses(register: RegisterLosses) -> None:
+    """Register losses: factories of :class:`ganzoo.contracts.GANLoss` objects; ``needs=ganzoo.Needs(...)`` declares what
+    a loss reads beyond D's logits (its extra outputs, G's codes, a fresh real batch in G's step)."""
 
 
 @hookspec
-def register_datasets(register: Register) -> None:
+def register_datasets(register: RegisterDatasets) -> None:
     """Register datasets; each must also pass ``info=`` so shape and classes are known without loading."""
 
 
 @hookspec
-def register_metrics(register: Register) -> None:
-    """Register evaluation metrics: ``factory(options) -> metric``, cheap (no data, no training yet).
+def register_metrics(register: RegisterMetrics) -> None:
+    """Register evaluation metrics: ``factory(options) -> metric``, cheap (no data, no training yet); the
+    contract is :class:`ganzoo.contracts.Metric`. ``data_kinds`` and ``conditional`` are enforced.
 
     The metric object offers:
 
@@ -71,16 +77,16 @@ def register_metrics(register: Register) -> None:
 
 
 @hookspec
-def register_regularizers(register: Register) -> None:
+def register_regularizers(register: RegisterRegularizers) -> None:
     """Register regularisers: ``factory(options) -> ganzoo.Regularizer`` with ``penalty(batch)`` (an unweighted
     term added to D's loss; ``batch`` is a :class:`ganzoo.components.DBatch`) and/or ``after_d_step(D)`` (a
     constraint such as weight clipping). A recipe's ``[[regularizer]]`` list gives each ``weight`` and
-    ``every``. Pass ``needs={"discriminator": ("class_logits",)}`` when it reads an auxiliary output of D.
+    ``every``. Pass ``needs=ganzoo.Needs(discriminator=("class_logits",))`` when it reads an auxiliary output of D.
     """
 
 
 @hookspec
-def register_augments(register: Register) -> None:
+def register_augments(register: RegisterAugments) -> None:
     """Register D-input augmentations: ``factory(options, *, shape) -> augment`` with
     ``augment(x, generator) -> x``, differentiable, drawing its randomness from ``generator`` only (the run
     keeps that stream in its checkpoints, so a resumed run is bit-exact). Chosen by a recipe's ``[augment]``.

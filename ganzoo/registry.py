@@ -14,10 +14,10 @@ import attrs
 import pluggy
 
 from ganzoo import plugins as plugin_loading
+from ganzoo import registration
 from ganzoo.__about__ import DISTRIBUTION
 from ganzoo.components import KINDS, Component, Kind
-from ganzoo.errors import DuplicateComponentError, PluginLoadError, RecipeError, UnknownComponentError
-from ganzoo.options import check_defaults
+from ganzoo.errors import DuplicateComponentError, PluginLoadError, UnknownComponentError
 
 HOOKS: dict[Kind, str] = {
     "generator": "register_generators",
@@ -84,25 +84,6 @@ def _who(record: plugin_loading.PluginRecord) -> str:
 
 def _builtin(record: plugin_loading.PluginRecord) -> bool:
     return record.distribution == DISTRIBUTION and record.source == "entry point"
-
-
-def check_registration(kind: Kind, name: Any, factory: Any, support: dict[str, Any]) -> None:
-    """A plugin's registration, held to the contract before anything uses it (the plugin is then reported
-    as failed with the reason, rather than failing later with a traceback)."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"register({name!r}, ...): a {kind}'s name must be a non-empty string")
-    if not callable(factory) and not (isinstance(factory, str) and factory.count(":") == 1 and all(factory.split(":"))):
-        raise ValueError(f"{kind} {name!r}: factory {factory!r} is neither callable nor 'module:attribute'")
-    if kind == "dataset" and not callable(support.get("info")):
-        raise ValueError(
-            f"dataset {name!r} is registered without info= (a function options -> ganzoo.DataInfo, required "
-            "so recipes are checked without loading data)"
-        )
-    if "options" in support:
-        try:
-            check_defaults(support["options"])
-        except RecipeError as err:
-            raise ValueError(f"{kind} {name!r}: {err}") from None
 
 
 @attrs.define
@@ -203,14 +184,7 @@ def _collect(manager: pluggy.PluginManager, plugin: Any, plugin_name: str) -> li
                 continue
 
             def register(name: str, factory: Any, *, description: str, _kind: Kind = kind, **support: Any) -> None:
-                check_registration(_kind, name, factory, support)
-                if "data_kinds" in support:
-                    support["data_kinds"] = tuple(support["data_kinds"])
-                found.append(
-                    Component(
-                        kind=_kind, name=name, factory=factory, description=description, plugin=plugin_name, **support
-                    )
-                )
+                found.append(registration.component(_kind, plugin_name, name, factory, description, support))
 
             impl.function(**{arg: register for arg in impl.argnames})
     return found

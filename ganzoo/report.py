@@ -14,7 +14,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -23,6 +22,8 @@ from typing import Any
 
 from ganzoo.__about__ import __version__
 from ganzoo.errors import GanzooError
+from ganzoo.metrics_log import MetricsLog
+from ganzoo.run_folder import RunFolder
 
 TIMELINE_MAX = 24  # grids shown in the timeline (evenly chosen, first and last always)
 GIF_MAX = 60  # frames of the animation
@@ -67,28 +68,13 @@ window.addEventListener("load", function () {
 
 # ---------------------------------------------------------------- reading the run folder
 def read_rows(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:  # a line cut short by a crash: the rest still reports
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    """metrics.jsonl's whole rows (a line cut short by a crash is left out: the rest still reports)."""
+    return MetricsLog(RunFolder(run_dir).metrics).rows()
 
 
 def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
-    """``(step, path)`` of every ``samples/step-NNNNNN.png``, by step."""
-    found = []
-    for path in (run_dir / "samples").glob("step-*.png"):
-        match = re.fullmatch(r"step-(\d+)\.png", path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
+    """``(step, path)`` of every sample grid, by step."""
+    return RunFolder(run_dir).sample_grids()
 
 
 def evaluation(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, tuple[int, float | None, float | None]]]:
@@ -162,7 +148,7 @@ def _spread(items: list[Any], most: int) -> list[Any]:
 
 def curves_png(run_dir: Path, rows: list[dict[str, Any]]) -> bytes | None:
     """curves.png as the run left it, or drawn from metrics.jsonl when it is missing (an interrupted run)."""
-    path = run_dir / "curves.png"
+    path = RunFolder(run_dir).curves
     if path.is_file():
         return path.read_bytes()
     if not any("d_loss" in row for row in rows):
@@ -265,9 +251,9 @@ def _grids_section(grids: list[tuple[int, Path]]) -> str:
 def build_report(run_dir: str | Path) -> str:
     """The HTML text of a run's report."""
     run_dir = Path(run_dir)
-    recipe_path = run_dir / "recipe.toml"
+    recipe_path = RunFolder(run_dir).recipe
     if not recipe_path.is_file():
-        raise GanzooError(f"{run_dir}: not a ganzoo run directory (no recipe.toml)")
+        raise GanzooError(f"{run_dir}: not a ganzoo run directory (no {recipe_path.name})")
     recipe_text = recipe_path.read_text(encoding="utf-8")
     try:
         recipe = tomllib.loads(recipe_text)
@@ -276,7 +262,7 @@ def build_report(run_dir: str | Path) -> str:
     rows = read_rows(run_dir)
     name = str(recipe.get("name") or run_dir.name)
     curves = curves_png(run_dir, rows)
-    quality = run_dir / "quality.png"
+    quality = RunFolder(run_dir).quality
     sections = [
         f"<h1>{html.escape(name)}</h1>",
         f'<p class="lead">{html.escape(str(recipe.get("description") or ""))}</p>',
@@ -305,6 +291,6 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     from ganzoo.atomic import write_text_atomic
 
     text = build_report(run_dir)
-    path = Path(out) if out is not None else Path(run_dir) / "report.html"
+    path = Path(out) if out is not None else RunFolder(run_dir).report
     write_text_atomic(path, text)
     return path

@@ -9,6 +9,10 @@
     RUN/checkpoints/step-NNNNNN.safetensors           resumable state (two kept)
     RUN/checkpoints/step-NNNNNN.rankR.safetensors     each further process's part (multi-process runs)
     RUN/generator.safetensors, RUN/generator-ema.safetensors, RUN/discriminator.safetensors   weights
+    RUN/generator-best.safetensors        the generator of the best evaluation (eval.keep_best)
+    RUN/report.html                       ganzoo report's page
+    RUN/trackers.json, RUN/wandb/, RUN/mlflow/, RUN/aim/   experiment trackers' run ids and files
+    RUN/.ganzoo.lock                      held while a run uses the folder
 
 The trainer, the API, the CLI, evaluation and weight loading all ask this module for a path instead of
 spelling one out, so a change of layout is a change here. Torch-free: the CLI reads it before torch loads.
@@ -22,6 +26,7 @@ from pathlib import Path
 import attrs
 
 CHECKPOINT = re.compile(r"step-(\d+)\.safetensors$")
+SAMPLE_GRID = re.compile(r"step-(\d+)\.png")
 #: weights files by role, the EMA generator first: it is the one to sample from when there is one
 WEIGHT_ROLES = ("generator-ema", "generator", "discriminator")
 
@@ -56,8 +61,37 @@ class RunFolder:
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"
 
+    @property
+    def best(self) -> Path:
+        return weights_file(self.path, "generator-best")
+
+    @property
+    def report(self) -> Path:
+        return self.path / "report.html"
+
+    @property
+    def lock(self) -> Path:
+        return self.path / ".ganzoo.lock"
+
+    @property
+    def tracker_ids(self) -> Path:
+        return self.path / "trackers.json"
+
+    def tracker_files(self, tracker: str) -> Path:
+        """The folder an experiment tracker (``wandb``, ``mlflow``, ``aim``) writes its own files into."""
+        return self.path / tracker
+
+    def tracker_store(self, tracker: str) -> Path:
+        """A tracker's own database file, inside its folder (MLflow's SQLite store)."""
+        return self.tracker_files(tracker) / f"{tracker}.db"
+
     def sample_grid(self, step: int) -> Path:
         return self.samples / f"step-{step:06d}.png"
+
+    def sample_grids(self) -> list[tuple[int, Path]]:
+        """``(step, path)`` of every sample grid written, by step."""
+        found = ((SAMPLE_GRID.fullmatch(path.name), path) for path in self.samples.glob("step-*.png"))
+        return sorted((int(match.group(1)), path) for match, path in found if match)
 
     def weights(self, role: str) -> Path:
         return weights_file(self.path, role)

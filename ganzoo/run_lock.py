@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-LOCK_NAME = ".ganzoo.lock"
+LOCK_NAME = RunFolder(Path()).lock.name
 
 
 def _layout(folder: Path | RunFolder) -> RunFolder:
@@ -99,7 +99,7 @@ class RunLock:
 
     def __init__(self, folder: Path | RunFolder | str) -> None:
         self.folder = folder.path if isinstance(folder, RunFolder) else Path(folder)
-        self.path = self.folder / LOCK_NAME
+        self.path = RunFolder(self.folder).lock
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:

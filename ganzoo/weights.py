@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -163,10 +164,12 @@ def count_nonfinite(tensors: dict[str, torch.Tensor]) -> tuple[int, int, list[st
     return bad, total, names
 
 
-def save_weights(module: nn.Module, path: str | Path, card: ModelCard) -> Path:
-    """Write ``module``'s state as safetensors with ``card`` in the metadata, atomically."""
+def save_weights(module: nn.Module, path: str | Path, card: ModelCard,
+                 extra: Mapping[str, str] | None = None) -> Path:
+    """Write ``module``'s state as safetensors with ``card`` in the metadata, atomically: the one writer of
+    weights files. ``extra``: further ``ganzoo.*`` metadata entries (keep-best's ``ganzoo.best``)."""
     state = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
-    metadata = card.to_metadata()
+    metadata = {**card.to_metadata(), **(extra or {})}
     return write_atomic(path, lambda tmp: write_file(tmp, canonical_safetensors(state, metadata)))
 
 
@@ -191,8 +194,11 @@ def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelCard]:
 
 
 def find_weights(path: str | Path, role: str = "generator") -> Path:
-    """A weights file, or the best one in a run directory (the EMA generator when there is one)."""
-    path = Path(path)
+    """A weights file, or the best one in a run directory (the EMA generator when there is one), or the
+    generator of a Hub repository id (``user/name[@revision]``) that names nothing here."""
+    from ganzoo.hub import hub_weights
+
+    path = hub_weights(path, role) or Path(path)
     if path.is_dir():
         roles = ["generator-ema", "generator"] if role == "generator" else [role]
         names = [weights_file(path, r).name for r in roles]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ganzoo.recipe import load_recipe, shipped_recipes
 
-OFFLINE_DATA = ("ring8", "grid25", "digits")
+OFFLINE_DATA = ("ring8", "grid25", "digits", "stacked-digits")
 
 # Width 8 (dcgan) or one hidden layer of 16 (mlp): a step takes milliseconds on one CPU core.
 TINY_MODELS = {
@@ -18,6 +18,8 @@ TINY_MODELS = {
     "mlp": ["generator.hidden_dims=[16]", "discriminator.hidden_dims=[16]"],
     "acgan": ["discriminator.width=8"],
     "infogan": ["generator.width=8", "discriminator.width=8"],
+    "r3gan": ["generator.width=8", "generator.min_width=8", "generator.group_size=8",
+              "discriminator.width=8", "discriminator.min_width=8", "discriminator.group_size=8"],
 }
 
 
@@ -46,6 +48,8 @@ def tiny(name: str, *, steps: int = 3, batch_size: int = 8, log_every: int = 1, 
         f"train.checkpoint_every={checkpoint_every}", f"train.sample_every={sample_every}",
         "train.grid_size=8", "train.device=\"cpu\"",
     ]
+    if recipe.eval.every:  # a recipe that evaluates: on a few hundred samples, not the protocol's thousands
+        sets.append("eval.samples=300")
     return sets + list(extra)
 
 

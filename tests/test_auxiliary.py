@@ -150,7 +150,7 @@ def test_the_trainer_augments_reals_and_fakes_alike_in_both_steps(g_step: str, s
     # D's step: reals and fakes in one batch; G's step: the fakes alone (BatchNorm D in eval mode, the default),
     # or reals beside them ("fresh-reals"): whatever D sees goes through the augmentation
     assert [n for n, _ in calls] == sizes
-    assert all(generator is trainer.augment_noise for _, generator in calls)
+    assert all(generator is trainer.streams.augment for _, generator in calls)
 
 
 def test_the_d_output_of_a_mapping_splits_every_extra() -> None:

@@ -19,7 +19,7 @@ from ganzoo.components import Component, DataInfo
 from ganzoo.errors import GanzooError
 from ganzoo_datasets.mixtures import GaussianMixture
 
-NAMES = {"ring8", "grid25", "digits", "mnist", "fashion-mnist", "cifar10", "image-folder"}
+NAMES = {"ring8", "grid25", "digits", "mnist", "fashion-mnist", "cifar10", "image-folder", "stacked-digits"}
 
 
 def registered() -> dict[str, Component]:

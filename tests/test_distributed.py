@@ -1,6 +1,6 @@
 """Multi-process training for real: ``ganzoo run`` under ``torchrun --nproc_per_node 2`` on CPU (gloo, DDP).
 
-Every test marked ``distributed`` starts two real processes (DESIGN.md: ``accelerate launch --cpu
+Every test marked ``distributed`` starts two real processes (docs/design.md: ``accelerate launch --cpu
 --num_processes 2`` runs a single process on CPU, so torchrun is the launcher here; on GPUs ``accelerate
 launch`` starts the same code). They run in the default test run, at tiny width, a few steps each.
 

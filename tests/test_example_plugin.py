@@ -30,9 +30,10 @@ import pytest
 
 import ganzoo
 from ganzoo import plugins as plugin_loading
-from ganzoo.components import Component, NoOptions
+from ganzoo.components import Component
 from ganzoo.errors import DuplicateComponentError
 from ganzoo.options import parse_options
+from ganzoo.registration import KEYWORDS
 from ganzoo.registry import HOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +107,14 @@ def test_ganzoo_plugins_shows_the_example(example):
                                     "datasets": ["shapes"]}
     table = ganzoo_cli(site, "plugins")
     assert table.returncode == 0 and "ganzoo-plugin-example" in table.stdout
+
+
+def test_the_example_keeps_the_contracts(example):
+    site, _ = example
+    result = ganzoo_cli(site, "plugins", "--check", "--json")  # builds resnet, ragan; asks shapes for its info
+    assert result.returncode == 0, result.stdout + result.stderr
+    (record,) = [r for r in json.loads(result.stdout) if r["name"] == "example"]
+    assert record["factory_errors"] == []
 
 
 def test_ganzoo_list_shows_the_example_beside_the_built_ins(example):
@@ -253,19 +262,16 @@ def test_guide_test_file_passes_against_the_installed_plugin(guide_package, tmp_
     assert "3 passed" in result.stdout
 
 
-def test_guide_register_signature_matches_component():
+def test_guide_register_keywords_match_each_kind():
     (signature,) = [text for lang, text in guide_blocks() if text.startswith("register(")]
-    (function,) = ast.parse(f"def {signature.strip()}: pass").body
-    names = [arg.arg for arg in [*function.args.args, *function.args.kwonlyargs]]
-    fields = {field.name: field for field in attrs.fields(Component)}
-    support = [name for name in fields if name not in ("kind", "name", "factory", "description", "plugin")]
-    assert names == ["name", "factory", "description", *support]
-    for arg, default in zip(function.args.kwonlyargs, function.args.kw_defaults):
-        if default is not None:
-            value = eval(compile(ast.Expression(default), "guide", "eval"), {"NoOptions": NoOptions})  # noqa: S307
-            expected = fields[arg.arg].default
-            expected = expected.factory() if isinstance(expected, attrs.Factory) else expected  # needs={}
-            assert value == expected, arg.arg
+    (function,) = ast.parse(f"def {signature.strip().replace('**keywords_of_the_kind', '**kw')}: pass").body
+    assert [arg.arg for arg in function.args.kwonlyargs] == ["description", "options", "override"]
+    table = dict(re.findall(r"^\| (\w+) +\| (`[^|]*?) +\|$", guide_text(), flags=re.M))
+    for kind, allowed in KEYWORDS.items():
+        documented = set(re.findall(r"`(\w+)`", table[kind])) | {"options", "override"}
+        assert documented == set(allowed), kind
+    fields = {field.name for field in attrs.fields(Component)} - {"kind", "name", "factory", "description", "plugin"}
+    assert set().union(*KEYWORDS.values()) == fields  # every Component field is some kind's keyword
 
 
 def test_guide_hooks_and_switches_match_the_code():

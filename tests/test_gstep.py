@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
     ("fresh-reals", False, True, GStepInputs("fresh", False)),
     ("reused-reals", False, True, GStepInputs("reused", False)),
     ("fakes", True, True, GStepInputs("fresh", False)),
-    ("eval", True, True, GStepInputs("fresh", True)),
+    ("eval", True, True, GStepInputs("fresh", False)),  # with reals beside the fakes, D stays in train mode
 ])
 def test_g_step_inputs(mode, batchnorm, needs_reals, expected):
     assert g_step_inputs(mode, d_has_batchnorm=batchnorm, loss_needs_reals=needs_reals) == expected

@@ -59,7 +59,7 @@ def grad_wrt(fn: Any, value: float) -> float:
 
 def test_every_loss_registers_and_builds_from_default_options() -> None:
     found = registered()
-    assert set(found) == {"minimax", "non-saturating", "wasserstein", "hinge", "least-squares"}
+    assert set(found) == {"minimax", "non-saturating", "wasserstein", "hinge", "least-squares", "rpgan"}
     kinds = {}
     for name, component in found.items():
         assert component.description and "\n" not in component.description
@@ -72,6 +72,7 @@ def test_every_loss_registers_and_builds_from_default_options() -> None:
         "wasserstein": "critic",
         "hinge": "critic",
         "least-squares": "critic",
+        "rpgan": "critic",
     }
 
 
@@ -91,7 +92,7 @@ def test_importing_the_plugin_does_not_import_torch() -> None:
         "import sys, ganzoo_losses\n"
         "found = []\n"
         "ganzoo_losses.register_losses(lambda name, factory, **kw: found.append(name))\n"
-        "assert len(found) == 5, found\n"
+        "assert len(found) == 6, found\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,6 +4,7 @@ accuracy, a cached classifier is never trained twice, and Parzen recovers a know
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from ganzoo.recipe.schema import EvalOptions
 from ganzoo.run_folder import RunFolder
 from ganzoo.training.view import StepView
 from ganzoo.weights import ModelCard
-from ganzoo_metrics import classifier as classifier_module
+from ganzoo.evaluation import classifier as classifier_module
 from ganzoo_metrics.histogram import reverse_kl_uniform
 from ganzoo_metrics.modes import mode_coverage
 from ganzoo_metrics.parzen import log_density, parzen, squared_distances
@@ -277,61 +278,31 @@ def test_default_metrics_follow_the_data_and_the_conditioning(digits_cache, monk
     unconditional = digits_context(ReplayGenerator(x), digits_cache)
     assert default_metrics(unconditional) == ["class-coverage", "classifier-fd", "duplicates", "prdc"]
     monkeypatch.setenv("GANZOO_INCEPTION_WEIGHTS", str(tmp_path / "weights.pth"))
-    assert "inception" in default_metrics(unconditional)
-    assert "inception" not in default_metrics(mixture_context("ring8"))
+    fidelity = {"fid", "isc", "kid", "prc"}  # fid alone by default, and only with torch-fidelity installed
+    installed = importlib.util.find_spec("torch_fidelity") is not None
+    assert fidelity & set(default_metrics(unconditional)) == ({"fid"} if installed else set())
+    assert not fidelity & set(default_metrics(mixture_context("ring8")))
 
 
 def test_a_metric_that_does_not_fit_says_why_in_one_line():
-    with pytest.raises(GanzooError, match="needs labelled image data"):
+    # the registration's data_kinds, enforced before the metric runs
+    with pytest.raises(GanzooError, match="'conditional-accuracy' takes image data, but the dataset gives flat"):
         evaluate(mixture_context("ring8"), ["conditional-accuracy"])
     unknown = EvalContext(MixtureGenerator(SimpleNamespace(num_modes=1)), card_for(None, shape=(2,)))
     with pytest.raises(GanzooError, match="carry no recipe"):
         evaluate(unknown, ["parzen"])
 
 
-# ---------------------------------------------------------------- Inception (never downloads)
-def test_inception_without_weights_is_one_clear_error():
+# ---------------------------------------------------------------- torch-fidelity metrics (never download)
+def test_fid_without_weights_is_one_clear_error(digits_cache):
     with pytest.raises(GanzooError, match="never downloads"):
-        evaluate(mixture_context("ring8"), ["inception"])
+        evaluate(digits_context(ReplayGenerator(torch.zeros(1, 1, 8, 8)), digits_cache), ["fid"])
 
 
-def test_inception_with_a_missing_or_unreadable_weights_file(tmp_path):
-    context = mixture_context("ring8")
+def test_fid_with_a_missing_weights_file(tmp_path, digits_cache):
+    context = digits_context(ReplayGenerator(torch.zeros(1, 1, 8, 8)), digits_cache)
     with pytest.raises(GanzooError, match="does not exist"):
-        evaluate(context, ["inception"], options={"inception": {"weights": str(tmp_path / "none.pth")}})
-    junk = tmp_path / "junk.pth"
-    junk.write_bytes(b"not a state dict")
-    with pytest.raises(GanzooError, match="cannot read"):
-        evaluate(context, ["inception"], options={"inception": {"weights": str(junk)}})
-
-
-class TinyInception(nn.Module):
-    """A randomly initialised stand-in with Inception's interface: images -> (features, logits)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten())
-        self.fc = nn.Linear(32, 10)
-
-    def forward(self, x):
-        features = self.body(x)
-        return features, self.fc(features)
-
-
-def test_inception_figures_through_the_same_code_path_with_a_tiny_stand_in(monkeypatch, tmp_path, digits_cache):
-    from ganzoo_metrics import inception
-
-    weights = tmp_path / "stand-in.pth"
-    weights.write_bytes(b"")
-    monkeypatch.setattr(inception, "load_network", lambda path: TinyInception())
-    x, _ = real_test(digits_cache)
-    context = digits_context(ReplayGenerator(x), digits_cache, n=360)
-    options = {"weights": str(weights), "image_size": 32, "kid_subsets": 5, "kid_subset_size": 100}
-    figures = evaluate(context, ["inception"], options={"inception": options})["inception"]
-    assert set(figures) == {"fid", "is", "is_std", "kid", "kid_std"}
-    assert all(math.isfinite(v) for v in figures.values())
-    assert figures["fid"] >= 0 and figures["is"] >= 1.0
+        evaluate(context, ["fid"], options={"fid": {"weights": str(tmp_path / "none.pth")}})
 
 
 # ---------------------------------------------------------------- evaluation during training

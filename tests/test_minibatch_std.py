@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 import ganzoo
-from ganzoo_dcgan.layers import MinibatchStd
+from ganzoo.layers import MinibatchStd
 
 
 def test_a_group_of_copies_has_zero_spread_and_groups_are_consecutive():

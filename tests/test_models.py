@@ -251,7 +251,7 @@ def test_packed_mlp_discriminator_rejects_a_batch_it_cannot_pack() -> None:
 @pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
 @pytest.mark.parametrize("bias", [False, True])
 def test_latent_projection_is_the_transposed_convolution_it_replaces(memory_format, bias: bool) -> None:
-    from ganzoo_dcgan.layers import LatentProjection
+    from ganzoo.layers import LatentProjection
 
     torch.manual_seed(0)
     fast = LatentProjection(12, 8, 4, 1, 0, bias=bias).to(memory_format=memory_format)

@@ -13,7 +13,7 @@ import pytest
 
 from ganzoo import __version__
 from ganzoo.cli.main import main
-from ganzoo.scaffold import FILES, ganzoo_requirement, plugin_names, render
+from ganzoo.scaffold import FILES, ganzoo_requirement, plugin_names, render, reserved
 
 NAME = "ganzoo-tiny-gan"
 EXPECTED_FILES = {
@@ -125,6 +125,12 @@ def test_non_empty_target_is_a_one_line_error_and_left_alone(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert main(["new-plugin", NAME, "--dir", str(tmp_path / "file")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_reserved_names_come_from_the_entry_points():
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    modules = {value.split(":")[0].split(".")[0] for value in declared["project"]["entry-points"]["ganzoo"].values()}
+    assert modules and modules | {"ganzoo", "tests"} <= reserved()
 
 
 def test_names_derived_from_the_distribution_name():

@@ -31,10 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help=f"generated samples (default {DEFAULT_SAMPLES})")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="METRIC.OPTION=VALUE",
-                        help="a metric option, e.g. --set inception.weights=/data/inception_v3.pth (repeatable)")
+                        help="a metric option, e.g. --set fid.real=test (repeatable)")
     parser.add_argument("--data", dest="data_options", action="append", default=[], metavar="OPTION=VALUE",
                         help="a dataset option for this machine, e.g. --data root=/datasets (repeatable); data "
                              "folders and downloads are never taken from the weights file")
+    parser.add_argument("--inception-weights", type=Path, metavar="FILE",
+                        help="Inception v3 weights (pt_inception-2015-12-05) for fid, kid, isc and prc; sets the "
+                             "`weights` option of every metric run that has one (default: $GANZOO_INCEPTION_WEIGHTS)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: auto")
     add_guide_arguments(parser, "evaluate D-guided samples instead of plain ones")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -72,13 +75,39 @@ def check_arguments(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**32 - 1}")
     if args.n > 1_000_000:
         raise GanzooError(f"-n {args.n}: must be <= 1000000")
-    if not args.weights.exists():
+    from ganzoo.hub import is_repo_id
+
+    if not args.weights.exists() and not is_repo_id(str(args.weights)):
         raise GanzooError(f"{args.weights}: no such weights file or run directory")
     if args.metrics:
         for name in args.metrics:
             registries()["metric"].get(name)
     chosen = list(dict.fromkeys(args.metrics)) if args.metrics else None
-    return metric_options(args.options, chosen)
+    tables = metric_options(args.options, chosen)
+    if args.inception_weights is not None:
+        give_weights(tables, args.inception_weights, chosen)
+    return tables
+
+
+def give_weights(tables: dict[str, dict[str, Any]], path: Path, chosen: list[str] | None) -> None:
+    """``--inception-weights FILE`` as the ``weights`` option of each metric (named, or any) that has one."""
+    from ganzoo.registry import registries
+
+    if not path.is_file():
+        raise GanzooError(f"--inception-weights {path}: no such file")
+    names = chosen if chosen is not None else [component.name for component in registries()["metric"]]
+    takers = [name for name in names if _takes_weights(registries()["metric"].get(name).options)]
+    if not takers:
+        raise GanzooError(f"--inception-weights: none of the metrics named ({', '.join(names)}) takes weights; "
+                          "it is for fid, kid, isc and prc")
+    for name in takers:
+        tables.setdefault(name, {}).setdefault("weights", str(path))
+
+
+def _takes_weights(options_class: Any) -> bool:
+    import attrs
+
+    return options_class is not None and attrs.has(options_class) and "weights" in attrs.fields_dict(options_class)
 
 
 def data_options(texts: Iterable[str]) -> dict[str, Any]:
@@ -112,12 +141,15 @@ def evaluate(args: argparse.Namespace) -> int:
             context.generator = guided_generator(args.weights, args.guide, seed=args.seed, device=context.device,
                                                  **guide_options(args))
         names = list(dict.fromkeys(args.metrics)) if args.metrics else default_metrics(context, options)
+        if not args.metrics:  # --inception-weights was offered to every metric that takes weights
+            options = {name: table for name, table in options.items() if name in names or set(table) != {"weights"}}
         if not names:
             raise GanzooError(
                 f"no registered metric applies to this {context.describe()}; name one with --metric "
                 "(see `ganzoo list metrics`)"
             )
-        results = run_metrics(context, build_metrics(names, options))
+        metrics = build_metrics(names, options)
+        results = run_metrics(context, metrics)
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     report = {
         "weights": context.source,
@@ -130,6 +162,8 @@ def evaluate(args: argparse.Namespace) -> int:
         "n": args.n,
         "seed": args.seed,
         "metrics": {name: {k: _finite(v) for k, v in figures.items()} for name, figures in results.items()},
+        "protocols": {name: dict(metric.protocol) for name, metric in metrics.items()
+                      if getattr(metric, "protocol", None)},
         "warnings": notes,
     }
     if args.json:
@@ -154,6 +188,8 @@ def show_table(report: dict[str, Any], description: str) -> None:
     rows = [[metric, figure, _format(value)] for metric, figures in report["metrics"].items()
             for figure, value in figures.items()]
     render.table("Quality", ["metric", "figure", "value"], rows)
+    for metric, protocol in report.get("protocols", {}).items():
+        render.console().print(escape(f"{metric} protocol: " + "; ".join(f"{k} {v}" for k, v in protocol.items())))
     for line in worst_classes(report["metrics"]):
         render.console().print(escape(line))
 

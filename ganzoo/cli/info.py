@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     plugins = sub.add_parser("plugins", help="list plugins, what they registered and load errors")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.add_argument("--check", action="store_true",
-                         help="also import every component's factory (imports torch); exit 2 if any fails")
+                         help="also build every component with its default options and hold it to its "
+                         "contract (ganzoo.contracts; imports torch); exit 2 if any fails")
     plugins.set_defaults(handler=show_plugins)
 
     recipes = sub.add_parser("recipes", help="list the shipped recipes")
@@ -173,16 +174,14 @@ def plugin_lines(records, broken: dict[str, list[str]], width: int) -> list[str]
 
 
 def check_factories(found) -> dict[str, list[str]]:
-    """Import every registered factory; the failures (one line each) by plugin name."""
-    from ganzoo.errors import GanzooError
+    """Every registered component built and held to its contract; the failures (one line each) by plugin."""
+    from ganzoo.conformance import problems
 
     broken: dict[str, list[str]] = {}
     for registry in found.by_kind.values():
         for component in registry:
-            try:
-                component.load_factory()
-            except GanzooError as err:
-                broken.setdefault(component.plugin, []).append(str(err))
+            for problem in problems(component):
+                broken.setdefault(component.plugin, []).append(problem)
     return broken
 
 

@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ganzoo.cli import evaluate, info, new_plugin, report, run, sample, validate
+    from ganzoo.cli import evaluate, export, info, new_plugin, report, run, sample, validate
 
     parser = _Parser(
         prog="ganzoo",
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (run, sample, evaluate, report, validate, info, new_plugin):
+    for module in (run, sample, evaluate, report, export, validate, info, new_plugin):
         module.add_parser(sub)
     return parser
 

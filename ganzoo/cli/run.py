@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             raise GanzooError("give a RECIPE (a file, or a shipped name from `ganzoo recipes`)")
         recipe_arg = RunFolder(args.resume).recipe
         if not recipe_arg.is_file():
-            raise GanzooError(f"{args.resume}: not a ganzoo run directory (no recipe.toml)")
+            raise GanzooError(f"{args.resume}: not a ganzoo run directory (no {recipe_arg.name})")
     from ganzoo.recipe.load import check_data
 
     recipe = check_data(load_recipe(recipe_arg, args.overrides))  # every check before torch is imported

@@ -31,24 +31,17 @@ MAX_SAMPLES = 1_000_000
 
 
 def draw(generator, n: int, label: int | None, seed: int):
-    """``n`` samples, seeded; a conditional model without ``label`` gets the classes in equal rows."""
-    import torch
+    """``n`` samples, seeded; a conditional model without ``label`` gets the classes in equal rows (the
+    sampler of the Python API and of evaluation: :mod:`ganzoo.sampling`)."""
+    from ganzoo.sampling import draw as draw_samples
 
     classes = generator.card.num_classes
     if label is not None and not classes:
         raise GanzooError(f"--class {label}: this generator is unconditional; drop --class")
     if label is not None and not 0 <= label < classes:
         raise GanzooError(f"--class {label}: out of range; allowed: 0..{classes - 1}")
-    noise = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, generator.card.latent_dim, generator=noise)
-    if not classes:
-        c = None
-    elif label is not None:
-        c = torch.full((n,), label, dtype=torch.long)
-    else:
-        c = torch.arange(n) * classes // n  # equal blocks of each class: one row per class in the grid
-    with torch.no_grad():
-        return generator(z, c), c
+    return draw_samples(generator, n, seed=seed, latent_dim=generator.card.latent_dim, num_classes=classes,
+                        label=label)
 
 
 def traversal(generator, code: str, n: int, seed: int):
@@ -56,7 +49,9 @@ def traversal(generator, code: str, n: int, seed: int):
     samples (at least one row). The generator says what its codes are (``code_names``, ``vary``)."""
     import torch
 
-    names = list(generator.code_names()) if callable(getattr(generator, "code_names", None)) else []
+    from ganzoo.contracts import code_names
+
+    names = code_names(generator)
     if not names:
         raise GanzooError(f"--vary {code}: this generator has no latent codes to vary (an infogan generator has)")
     if code not in names:

@@ -12,16 +12,15 @@ comparing against the evaluations before the interruption.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ganzoo import contracts
 from ganzoo.errors import GanzooError
 
-FILE = "generator-best.safetensors"
 META_KEY = "ganzoo.best"
 
 
@@ -31,7 +30,7 @@ def direction(metrics: Mapping[str, Any], key: str) -> str:
     if metric not in metrics:
         raise GanzooError(f"eval.keep_best = {key!r}: metric {metric!r} is not evaluated; add it to eval.metrics "
                           f"(evaluated: {', '.join(sorted(metrics)) or 'none'})")
-    declared = getattr(metrics[metric], "better", None) or {}
+    declared = contracts.better(metrics[metric])
     if figure not in declared:
         allowed = ", ".join(f"{metric}/{name}" for name in declared) or "none"
         raise GanzooError(f"eval.keep_best = {key!r}: {metric} does not say which way {figure!r} improves; "
@@ -53,17 +52,12 @@ def is_best(rows: Iterable[Mapping[str, Any]], key: str, better: str, step: int)
 def save_best(view: Any, key: str, better: str, value: float) -> Path:
     """The sampling generator of a :class:`~ganzoo.training.view.StepView` as ``generator-best.safetensors``,
     its card (role ``generator-ema`` when the recipe keeps an EMA copy: that is the one sampled) and
-    ``ganzoo.best`` inside."""
-    from safetensors.torch import save_file
+    ``ganzoo.best`` inside, written as every weights file is (atomically, by :func:`ganzoo.weights.save_weights`)."""
+    import attrs
 
-    from ganzoo.atomic import write_atomic
+    from ganzoo.weights import save_weights
 
-    card = copy.copy(view.card)
-    ema = float(((card.recipe or {}).get("train") or {}).get("ema") or 0.0) > 0
-    object.__setattr__(card, "role", "generator-ema" if ema else "generator")
-    object.__setattr__(card, "step", view.step)
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in view.generator.state_dict().items()}
+    ema = float(((view.card.recipe or {}).get("train") or {}).get("ema") or 0.0) > 0
+    card = attrs.evolve(view.card, role="generator-ema" if ema else "generator", step=view.step)
     best = {"figure": key, "value": value, "better": better, "step": view.step}
-    metadata = {**card.to_metadata(), META_KEY: json.dumps(best)}
-    path = view.run_folder.path / FILE
-    return write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))
+    return save_weights(view.generator, view.run_folder.best, card, extra={META_KEY: json.dumps(best)})

@@ -58,7 +58,7 @@ class EvalCallback:
         flat = flatten(results)
         view.log_row(flat)
         if view.run_folder is not None:
-            from ganzoo.training.artifacts import MetricsLog
+            from ganzoo.metrics_log import MetricsLog
 
             rows = MetricsLog(view.run_folder.metrics).rows()
             save_quality(rows, view.run_folder.quality)

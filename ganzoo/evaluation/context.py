@@ -15,10 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganzoo import contracts
 from ganzoo.components import Component, DataInfo
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation.cache import cache_dir as default_cache_dir
-from ganzoo.evaluation.sampling import generate
+from ganzoo.sampling import draw
 from ganzoo.options import drop_local_options, local_fields
 from ganzoo.weights import ModelCard
 
@@ -165,7 +166,7 @@ class EvalContext:
         self, n: int | None = None, labels: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``n`` (default ``self.n``) generated samples on the CPU and their labels; memoised unless ``labels``
-        are given (a conditional generator otherwise gets balanced labels)."""
+        are given (a conditional generator otherwise gets every class in equal blocks: :mod:`ganzoo.sampling`)."""
         n = int(n or self.n)
         if labels is not None:
             return self._generate(n, labels)
@@ -174,7 +175,7 @@ class EvalContext:
         return self._samples[n]
 
     def _generate(self, n: int, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, c = generate(
+        x, c = draw(
             self.generator, n, seed=self.seed, labels=labels, latent_dim=self.card.latent_dim,
             num_classes=self.num_classes, device=self.device, batch_size=self.batch_size,
         )
@@ -204,13 +205,14 @@ class EvalContext:
 
     def _load_real(self, split: str, n: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         data = self.dataset("train" if split == "validation" else split)
-        if hasattr(data, "sample"):
+        form = contracts.data_form(data)
+        if form == "sample":
             noise = torch.Generator().manual_seed(self.seed * 1_000_003 + SPLIT_OFFSET[split] * 7919)
             x, y = data.sample(int(n or self.n), noise)
             return x.float().cpu(), None if y is None else y.cpu()
         if split == "validation":
             raise ValueError("a finite dataset has no validation split; hold out part of 'train' instead")
-        if hasattr(data, "tensors"):
+        if form == "tensors":
             x, y = data.tensors()
         else:
             x, y = _stack(data)

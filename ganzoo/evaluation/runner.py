@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ganzoo import contracts
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation.context import EvalContext
 
@@ -39,8 +40,19 @@ def build_metrics(names: Iterable[str], options: Mapping[str, Mapping[str, Any]]
 
 def applicable(metric: Any, context: EvalContext) -> bool:
     """Whether a metric fits this generator and should run by default (the ``applies_to`` contract)."""
-    check = getattr(metric, "applies_to", None)
-    return bool(check(context)) if callable(check) else False
+    return contracts.applies_to(metric, context)
+
+
+def misfit(name: str, context: EvalContext) -> str | None:
+    """Why the metric's registration (``data_kinds``, ``conditional``) rules it out for this generator and
+    data, or None; a metric registered by another means than the registry is not judged here."""
+    from ganzoo.registry import registries
+
+    found = registries()["metric"]
+    info = context.data_info
+    if name not in found or info is None:
+        return None
+    return found.get(name).validate_for(None, info, context.conditional)
 
 
 def default_metrics(context: EvalContext, options: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
@@ -50,6 +62,8 @@ def default_metrics(context: EvalContext, options: Mapping[str, Mapping[str, Any
     options = options or {}
     chosen = []
     for component in registries()["metric"]:
+        if misfit(component.name, context) is not None:
+            continue
         metric = build_metric(component.name, options.get(component.name))
         if applicable(metric, context):
             chosen.append(component.name)
@@ -60,6 +74,9 @@ def run_metrics(context: EvalContext, metrics: Mapping[str, Any]) -> Results:
     """``compute(context)`` of each metric, its figures checked to be a ``{str: number}`` mapping."""
     results: Results = {}
     for name, metric in metrics.items():
+        problem = misfit(name, context)
+        if problem is not None:
+            raise GanzooError(f"metric {name!r} does not fit this {context.describe()}: {problem}")
         figures = metric.compute(context)
         if not isinstance(figures, Mapping):
             raise TypeError(f"metric {name!r} returned {type(figures).__name__}, not a dict of figures")

@@ -173,24 +173,28 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         problem = found.component(section, choice.name).validate_for(choice.options, info, header.conditional)
         if problem:
             raise RecipeError(source, f"{section}.name", problem)
-    context = RecipeContext(data=info, train=sections["train"], conditional=header.conditional)
-    for section in COMPONENT_SECTIONS:  # rules across sections, each component judging its own options
-        choice = choices[section]
-        problem = found.component(choice.kind, choice.name).problem_with_recipe(choice.options, context)
-        if problem:
-            raise RecipeError(source, section, problem)
-    regularizers = _regularizers(found, raw.get("regularizer"), source)
     augment = None
     if raw.get("augment") is not None:
         augment = _component(found, "augment", raw["augment"], source)
         problem = found.component("augment", augment.name).validate_for(augment.options, info, False)
         if problem:
             raise RecipeError(source, "augment.name", problem)
+    chosen = {**choices, **({"augment": augment} if augment is not None else {})}
+    context = RecipeContext(data=info, train=sections["train"], conditional=header.conditional, components=chosen)
+    for section, choice in chosen.items():  # rules across sections, each component judging its own options
+        problem = found.component(choice.kind, choice.name).problem_with_recipe(choice.options, context)
+        if problem:
+            raise RecipeError(source, section, problem)
+    regularizers = _regularizers(found, raw.get("regularizer"), source)
     _check_needs(found, choices, regularizers, info.num_classes if header.conditional else 0, source)
     _check_trackers(sections["train"], source)
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
+        component = found.component("metric", metric)  # a metric that cannot judge this data says so now
+        problem = component.problem_with_recipe(component.parse({}, source=source), context)
+        if problem:
+            raise RecipeError(source, f"eval.metrics[{index}]", problem)
     check_keep_best(sections["eval"], found, source)
     return Recipe(
         header=header,

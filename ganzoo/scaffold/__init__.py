@@ -34,9 +34,18 @@ FILES = {
 
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
 NAME_RULE = "letters, digits, '-' and '_', starting with a letter (e.g. ganzoo-tiny-gan)"
-# ganzoo's own top-level modules, and folder names a package must not take
-RESERVED = {"ganzoo", "ganzoo_mlp", "ganzoo_dcgan", "ganzoo_losses", "ganzoo_datasets", "ganzoo_metrics",
-            "ganzoo_regularizers", "ganzoo_augment", "ganzoo_acgan", "ganzoo_infogan", "tests", "test", "docs"}
+# folder names a package must not take, besides ganzoo's own modules (:func:`reserved`)
+RESERVED = frozenset({"ganzoo", "tests", "test", "docs"})
+
+
+def reserved() -> frozenset[str]:
+    """The module names a new plugin may not take: ganzoo's, and those of the built-in plugins, read from the
+    entry points ganzoo's distribution declares (so a new built-in is reserved without a list to keep)."""
+    try:
+        points = metadata.distribution(DISTRIBUTION).entry_points
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return RESERVED
+    return RESERVED | {ep.value.partition(":")[0].split(".")[0] for ep in points if ep.group == GROUP}
 
 
 @attrs.frozen
@@ -59,7 +68,7 @@ def plugin_names(name: str) -> PluginNames:
     distribution = name.lower().replace("_", "-")
     module = distribution.replace("-", "_")
     short = distribution.removeprefix("ganzoo-")
-    if module in RESERVED or keyword.iskeyword(module) or module in sys.stdlib_module_names:
+    if module in reserved() or keyword.iskeyword(module) or module in sys.stdlib_module_names:
         raise GanzooError(f"bad plugin name {name!r}: {module!r} is taken (a Python keyword, standard "
                           "library or ganzoo module); pick another")
     try:

@@ -1,8 +1,7 @@
-"""What a run leaves for people to look at: sample grids, 2-D scatter plots, metrics.jsonl, curves.png."""
+"""What a run leaves for people to look at: sample grids, 2-D scatter plots, curves.png."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.atomic import atomic_path, write_text_atomic
+from ganzoo.atomic import atomic_path
 
 
 MIN_TILE = 48  # pixels: the side a tile is enlarged to (at least) by default, readable without zooming
@@ -81,27 +80,6 @@ def save_samples(samples: torch.Tensor, path: Path, *, rows: int | None = None,
     return save_grid(samples, path, rows=rows, scale=scale)
 
 
-class MetricsLog:
-    """``metrics.jsonl``: one JSON object per logged step, appended and flushed as training goes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def append(self, row: dict[str, Any]) -> None:
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
-
-    def rows(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    def truncate_after(self, step: int) -> None:
-        """Drop rows past ``step``: a resumed run rewrites them, so the log never shows a step twice."""
-        kept = [row for row in self.rows() if row.get("step", 0) <= step]
-        write_text_atomic(self.path, "".join(json.dumps(row) + "\n" for row in kept))
-
-
 def save_curves(rows: Iterable[dict[str, Any]], path: Path) -> Path | None:
     """``curves.png`` from metrics.jsonl rows; None (no file) before the first logged row."""
     figure = curves_figure(rows)
@@ -128,6 +106,7 @@ def curves_figure(rows: Iterable[dict[str, Any]]) -> Any:
     if probability:
         axes[1].axhline(0.5, color="grey", linestyle=":", linewidth=1, label="1/2: D cannot tell them apart")
     axes[2].plot(steps, [row.get("images_per_s") for row in rows], color="tab:green", label="images/s")
+    _draw_augment(axes[2], rows, steps)
     axes[0].set(title="losses", ylabel="loss")
     axes[1].set(title="D outputs", ylabel="mean D output (probability)" if probability else "mean critic score")
     axes[2].set(title="throughput", ylabel="real images per second")
@@ -138,6 +117,18 @@ def curves_figure(rows: Iterable[dict[str, Any]]) -> Any:
     if len(axes) > 3 and not draw_evaluation(axes[3], every):
         axes[3].axis("off")
     return figure
+
+
+def _draw_augment(ax: Any, rows: list[dict[str, Any]], steps: list[int]) -> None:
+    """An adaptive augmentation's figures (ADA's p) on a second axis of the throughput panel."""
+    keys = [key for key in rows[-1] if key.startswith("augment_")]
+    if not keys:
+        return
+    twin = ax.twinx()
+    for key in keys:
+        twin.plot(steps, [row.get(key) for row in rows], color="tab:purple", label=key.removeprefix("augment_"))
+    twin.set(ylabel="augmentation")
+    twin.legend(fontsize="small", loc="upper right")
 
 
 def _figure(columns: int):

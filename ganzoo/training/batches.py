@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ganzoo import contracts
+
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 
 
@@ -117,10 +119,10 @@ def make_batches(data: Any, batch_size: int, *, seed: int, device: torch.device,
 
     ``prepare_loader`` (accelerate's) shards a DataLoader across processes.
     """
-    # callable: torch's TensorDataset has a ``tensors`` attribute too (a tuple), and is a plain Dataset here
-    if callable(getattr(data, "sample", None)):
+    form = contracts.data_form(data)  # torch's TensorDataset (a ``tensors`` tuple) is offered as items
+    if form == "sample":
         return SampledBatches(data, batch_size, seed=seed, device=device, rank=rank)
-    if callable(getattr(data, "tensors", None)):
+    if form == "tensors":
         x, y = data.tensors()
         return TensorBatches(x, y, batch_size, seed=seed, device=device, rank=rank, world=world)
     if isinstance(data, torch.Tensor):

@@ -21,7 +21,7 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,29 +48,28 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def rank_digest(trainer: Any) -> dict[str, Any]:
-    """This process's view of the run: parameters and buffers (hashed) of G, D and the EMA G, the data position."""
-    models = {"generator": trainer.generator, "discriminator": trainer.discriminator}
-    if trainer.ema is not None:
-        models["generator-ema"] = trainer.ema.module
+def rank_digest(models: Mapping[str, Any], batches: Any, *, rank: int, world: int, step: int) -> dict[str, Any]:
+    """This process's view of the run: parameters and buffers (hashed) of ``models`` by role (G, D and the EMA
+    G), the data position."""
     return {
-        "rank": trainer.rank,
-        "world": trainer.world,
-        "step": trainer.step,
+        "rank": rank,
+        "world": world,
+        "step": step,
         "parameters": {role: {k: tensor_digest(v) for k, v in m.named_parameters()} for role, m in models.items()},
         "buffers": {role: {k: tensor_digest(v) for k, v in m.named_buffers()} for role, m in models.items()},
-        "batches": _jsonable(trainer.batches.state_dict()),
+        "batches": _jsonable(batches.state_dict()),
     }
 
 
-def write_rank_digest(trainer: Any) -> Path | None:
-    """With ``GANZOO_RANK_DIGEST=DIR`` set, write ``DIR/rank<R>.json``; otherwise nothing."""
+def write_rank_digest(models: Mapping[str, Any], batches: Any, *, rank: int, world: int, step: int) -> Path | None:
+    """With ``GANZOO_RANK_DIGEST=DIR`` set, write ``DIR/rank<R>.json`` (:func:`rank_digest`); otherwise nothing."""
     folder = os.environ.get(DIGEST_ENV)
     if not folder:
         return None
-    path = Path(folder) / f"rank{trainer.rank}.json"
+    path = Path(folder) / f"rank{rank}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rank_digest(trainer), indent=1, sort_keys=True), encoding="utf-8")
+    digest = rank_digest(models, batches, rank=rank, world=world, step=step)
+    path.write_text(json.dumps(digest, indent=1, sort_keys=True), encoding="utf-8")
     return path
 
 
@@ -85,16 +84,15 @@ def agree_on_path(path: Path | None, accelerator: Any) -> Path | None:
     return None if shared[0] is None else Path(shared[0])
 
 
-def broadcast_buffers(trainer: Any) -> None:
+def broadcast_buffers(modules: Iterable[Any], world: int) -> None:
     """Give every process the main one's buffers (BatchNorm statistics, of G, D and the EMA G).
 
     DDP broadcasts buffers from the main process before each forward, but the last forward of a run leaves
     each process with statistics of its own batches, and an EMA that averages buffers follows its own G's.
     Called at the end of training, so that every process's models are the ones the main process saved.
     """
-    if trainer.world == 1:
+    if world == 1:
         return
-    modules = [trainer.generator, trainer.discriminator] + ([trainer.ema] if trainer.ema is not None else [])
     for module in modules:
         for buffer in module.buffers():
             torch.distributed.broadcast(buffer.data, src=0)

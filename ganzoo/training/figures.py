@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
+
+from ganzoo.errors import TrainingError
 
 D_FIELDS = ("d_loss", "d_real", "d_fake", "penalty")
 FOLD_EVERY = 64  # steps between folds of the recorded figures into the running sums
@@ -94,6 +97,14 @@ class RunningFigures:
         self.fold()
         first = int(self.first_bad.item())
         return first if first >= 0 else None
+
+    def check_finite(self, last_checkpoint: Path | None) -> None:
+        """A :class:`TrainingError` naming the first non-finite step (and the checkpoint still good), if any."""
+        first = self.first_non_finite()
+        if first is not None:
+            kept = f"; the last good checkpoint {last_checkpoint} is intact" if last_checkpoint else ""
+            raise TrainingError(f"non-finite loss at step {first}: training stopped{kept}. "
+                                "Try a lower learning rate, a gradient penalty, or train.mixed_precision = 'no'")
 
     def row(self, step: int) -> dict[str, Any]:
         """Means since the last reset, averaged across processes: the one place the host waits for the device."""

@@ -11,8 +11,9 @@ in the batch beside the fakes (``train.g_step_batchnorm``):
   depend on which other fakes share the batch.
 
 A loss that compares fakes with reals (``needs_real_logits``, relativistic losses) always gets reals:
-reused under ``reused-reals``, fresh otherwise. A D without BatchNorm sees the fakes alone unless the loss
-needs reals. Which of these is the default was decided by measurement (benchmarks/RESULTS.md).
+reused under ``reused-reals``, fresh otherwise, and D stays in train mode for them (under ``eval`` too: the
+reals and fakes then share batch statistics, as in D's own step). A D without BatchNorm sees the fakes
+alone unless the loss needs reals. Which of these is the default was decided by measurement (benchmarks/RESULTS.md).
 
 Which fakes G's step trains on is a second choice (``train.g_step_fakes``): ``fresh`` draws new z and
 labels, as Algorithm 1 does; ``shared`` takes the last critic step's z, labels and fakes, made with G's graph
@@ -34,7 +35,7 @@ G_STEP_MODES: tuple[str, ...] = ("fresh-reals", "reused-reals", "fakes", "eval")
 @attrs.frozen
 class GStepInputs:
     """``reals``: None (fakes alone), "fresh" (a new batch) or "reused" (the D step's last one);
-    ``eval_mode``: whether D runs in eval mode for G's step."""
+    ``eval_mode``: whether D runs in eval mode on the fakes alone (never with reals beside them)."""
 
     reals: Literal["fresh", "reused"] | None
     eval_mode: bool
@@ -48,7 +49,7 @@ def g_step_inputs(mode: str, *, d_has_batchnorm: bool, loss_needs_reals: bool) -
     reals = None
     if batchnorm_wants_reals or loss_needs_reals:
         reals = "reused" if mode == "reused-reals" else "fresh"
-    return GStepInputs(reals=reals, eval_mode=d_has_batchnorm and mode == "eval")
+    return GStepInputs(reals=reals, eval_mode=reals is None and d_has_batchnorm and mode == "eval")
 
 
 def keeps_fakes(mode: str, *, critic_step: int, d_steps: int, grad_accum: int) -> bool:

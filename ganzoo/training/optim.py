@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from ganzoo.errors import GanzooError
-from ganzoo.recipe.schema import OptimizerOptions
+from ganzoo.training.options import OptimizerOptions
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], options: OptimizerOptions) -> torch.optim.Optimizer:
@@ -27,10 +27,9 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], options: OptimizerOpti
     return torch.optim.SGD(params, lr=options.lr, momentum=options.momentum, weight_decay=options.weight_decay, **extra)
 
 
-def decay_learning_rates(trainer: Any, done: float) -> None:
-    """Both learning rates at ``1 - done`` of the recipe's (linear decay, ``done`` the share of steps trained):
-    a pure function of the step, so a resumed run needs no scheduler state."""
-    pairs = ((trainer.opt_g, trainer.optim_config.generator), (trainer.opt_d, trainer.optim_config.discriminator))
+def decay_learning_rates(pairs: Iterable[tuple[Any, OptimizerOptions]], done: float) -> None:
+    """Each ``(optimizer, options)``'s learning rate at ``1 - done`` of the options' (linear decay, ``done`` the
+    share of steps trained): a pure function of the step, so a resumed run needs no scheduler state."""
     for optimizer, options in pairs:
         for group in optimizer.param_groups:
             group["lr"] = options.lr * (1.0 - done)

@@ -1,197 +1,180 @@
-"""What a run keeps: checkpoints to resume from, self-describing weights to share, sample grids to look at.
+"""What a run writes and shows: an object the trainer calls, holding what that takes.
 
-Functions of a :class:`~ganzoo.training.trainer.Trainer` rather than methods of it, so that the trainer
-module holds the loop and Algorithm 1 only. Where each file goes is :mod:`ganzoo.run_folder`'s business;
-how a checkpoint is stored (safetensors, no pickle) is :mod:`~ganzoo.training.checkpoint`'s.
+:class:`RunOutputs` owns the run folder (None: the run writes nothing), the models' cards, the observers,
+the fixed noise every sample grid is drawn from, and which process writes. The trainer hands it what to
+write (a row of figures, the generator to draw a grid from, the state to checkpoint) and asks it for what
+to resume from; nothing here reads the trainer. Where each file goes is :mod:`ganzoo.run_folder`'s
+business, how a checkpoint is stored (safetensors, no pickle) :mod:`~ganzoo.training.checkpoint`'s, how
+samples are drawn :mod:`ganzoo.sampling`'s.
 """
 
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import torch
+from torch import nn
 
+from ganzoo import contracts
 from ganzoo.errors import GanzooError
+from ganzoo.metrics_log import MetricsLog
 from ganzoo.run_folder import RunFolder
-from ganzoo.training import artifacts, checkpoint
-from ganzoo.weights import ModelCard, save_weights as write_weights
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.training.trainer import Trainer
+from ganzoo.sampling import class_labels, generate, latents
+from ganzoo.training import artifacts, checkpoint, tracking
+from ganzoo.weights import ModelCard, save_weights
 
 
-def prepare_folder(trainer: Trainer) -> None:
-    """The run folder's subfolders, made by the main process before any other process writes there."""
-    if trainer.folder is not None and trainer.accelerator.is_main_process:
-        trainer.folder.prepare()
-    if trainer.folder is not None and trainer.world > 1:  # the others write their checkpoint parts there
-        trainer.accelerator.wait_for_everyone()
-
-
-def emit_row(trainer: Trainer, row: dict[str, Any]) -> None:
-    """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""
-    if not trainer.accelerator.is_main_process:
-        return
-    if trainer.folder is not None:
-        artifacts.MetricsLog(trainer.folder.metrics).append(row)
-    for observer in trainer.observers:
-        if hasattr(observer, "on_row"):
-            observer.on_row(row)
-
-
-def fixed_noise(trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor | None]:
+def fixed_noise(seed: int, latent_dim: int, num_classes: int,
+                grid_size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The noise (and labels: one row per class) every sample grid of the run is drawn from."""
-    fixed = torch.Generator().manual_seed(trainer.seed)
-    classes, size = trainer.num_classes, trainer.config.grid_size
-    per_row = max(1, size // classes) if classes else size
-    z = torch.randn((classes or 1) * per_row, trainer.latent_dim, generator=fixed).to(trainer.device)
-    c = torch.arange(classes).repeat_interleave(per_row).to(trainer.device) if classes else None
-    return z, c
+    per_row = max(1, grid_size // num_classes) if num_classes else grid_size
+    n = (num_classes or 1) * per_row
+    return latents(n, latent_dim, seed), class_labels(n, num_classes)
 
 
 @torch.no_grad()
-def sample_shape(trainer: Trainer) -> tuple[int, ...]:
+def sample_shape(data: Any, generator: nn.Module, z: torch.Tensor, c: torch.Tensor | None) -> tuple[int, ...]:
     """One sample's shape, from the data when it says so, else from G itself (in eval mode: no side effects)."""
-    info = getattr(trainer.data, "info", None)
+    info = contracts.data_info(data)
     if info is not None:
         return tuple(info.shape)
-    generator = trainer.generator
-    was_training = generator.training
-    generator.eval()
-    c = None if trainer.fixed_c is None else trainer.fixed_c[:1]
-    shape = tuple(generator(trainer.fixed_z[:1], c).shape[1:])
-    generator.train(was_training)
-    return shape
+    return tuple(generate(generator, z[:1], None if c is None else c[:1]).shape[1:])
 
 
-@torch.no_grad()
-def save_samples(trainer: Trainer) -> Path | None:
-    """The grid of the fixed noise at this step, into samples/ (main process); each observer sees it."""
-    folder = trainer.folder
-    if folder is None or not trainer.accelerator.is_main_process:
-        return None
-    model = trainer.sampling_generator()
-    was_training = model.training
-    model.eval()
-    samples = model(trainer.fixed_z, trainer.fixed_c)
-    model.train(was_training)
-    reference = _reference_points(trainer, len(samples) * 4) if samples.dim() == 2 else None
-    path = artifacts.save_samples(samples, folder.sample_grid(trainer.step), rows=trainer.num_classes or None,
-                                  reference=reference, title=f"step {trainer.step}")
-    for observer in trainer.observers:
-        if hasattr(observer, "on_samples"):
-            observer.on_samples(trainer.step, path, samples)
-    return path
-
-
-def _reference_points(trainer: Trainer, n: int) -> torch.Tensor | None:
-    data = trainer.data
-    if callable(getattr(data, "sample", None)):
-        return data.sample(n, torch.Generator().manual_seed(trainer.seed))[0]
-    if callable(getattr(data, "tensors", None)):
+def reference_points(data: Any, n: int, seed: int) -> torch.Tensor | None:
+    """Real points to draw behind a scatter plot of 2-D samples, when the data can give them."""
+    form = contracts.data_form(data)
+    if form == "sample":
+        return data.sample(n, torch.Generator().manual_seed(seed))[0]
+    if form == "tensors":
         return data.tensors()[0][:n]
     return None
 
 
-def state_dict(trainer: Trainer) -> dict[str, Any]:
-    """Everything resuming needs, this process's random streams included."""
-    state = {
-        "step": trainer.step,
-        "wall_s": trainer.wall_offset + time.perf_counter() - getattr(trainer, "_started", time.perf_counter()),
-        "generator": trainer.generator.state_dict(), "discriminator": trainer.discriminator.state_dict(),
-        "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
-        "batches": trainer.batches.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "noise": trainer.noise.get_state(),
-                "augment": trainer.augment_noise.get_state()},
-        "processes": trainer.world,
-    }
-    if torch.cuda.is_available():
-        state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
-    if trainer.ema is not None:
-        state["ema"] = trainer.ema.state_dict()
-    return state
+@attrs.define
+class RunOutputs:
+    """The files and observers of one run. ``accelerator`` says which process writes (the main one) and
+    lets the others wait; ``progress`` shows lines to the user; ``reference(n)`` gives real points for
+    scatter plots; ``default_card`` describes weights the caller gave no card for."""
 
+    folder: RunFolder | None
+    accelerator: Any
+    fixed_z: torch.Tensor
+    fixed_c: torch.Tensor | None
+    progress: Any
+    reference: Callable[[int], torch.Tensor | None]
+    default_card: ModelCard
+    cards: dict[str, ModelCard] = attrs.Factory(dict)
+    observers: list[Any] = attrs.Factory(list)
 
-def load_state_dict(trainer: Trainer, state: dict[str, Any]) -> None:
-    trainer.step, trainer.wall_offset = int(state["step"]), float(state["wall_s"])
-    trainer.generator.load_state_dict(state["generator"])
-    trainer.discriminator.load_state_dict(state["discriminator"])
-    trainer.opt_g.load_state_dict(state["opt_g"])
-    trainer.opt_d.load_state_dict(state["opt_d"])
-    trainer.batches.load_state_dict(state["batches"])
-    torch.set_rng_state(state["rng"]["torch"])
-    trainer.noise.set_state(state["rng"]["noise"])
-    if "augment" in state["rng"]:
-        trainer.augment_noise.set_state(state["rng"]["augment"])
-    trainer.d_updates = trainer.step * trainer.config.d_steps  # where each lazy regulariser's schedule stands
-    if "cuda" in state["rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-    if trainer.ema is not None and "ema" in state:
-        trainer.ema.load_state_dict(state["ema"])
+    @classmethod
+    def for_run(cls, folder: RunFolder | None, accelerator: Any, progress: Any, *, generator: nn.Module, data: Any,
+                seed: int, latent_dim: int, num_classes: int, train: Any, cards: dict[str, ModelCard] | None,
+                observers: list[Any]) -> RunOutputs:
+        """The outputs of a run of ``generator`` on ``data``: the fixed grid noise drawn from ``seed``, the
+        experiment trackers ``train.log_with`` names added to ``observers``."""
+        main = accelerator.is_main_process
+        observers = observers + tracking.for_trainer(train, None if folder is None else folder.path, cards or {}, main)
+        z, c = fixed_noise(seed, latent_dim, num_classes, train.grid_size)
+        z, c = z.to(accelerator.device), None if c is None else c.to(accelerator.device)
+        card = ModelCard(role="generator", component=None, plugin=None, options={}, num_classes=num_classes,
+                         shape=sample_shape(data, generator, z, c), latent_dim=latent_dim)
+        return cls(folder, accelerator, z, c, progress, reference=lambda n: reference_points(data, n, seed),
+                   default_card=card, cards=cards or {}, observers=observers)
 
+    @property
+    def main(self) -> bool:
+        return bool(self.accelerator.is_main_process)
 
-def save_checkpoint(trainer: Trainer) -> Path | None:
-    """Checkpoint (atomic) plus the current weights; every process keeps its own random streams."""
-    folder = trainer.folder
-    if folder is None:
-        return None
-    state = trainer.state_dict()
-    path = folder.checkpoint(trainer.step)
-    if trainer.world > 1:
-        mine = {"batches": state["batches"], "rng": state["rng"]}
-        checkpoint.save_checkpoint(checkpoint.rank_part(path, trainer.rank), mine)
-        trainer.accelerator.wait_for_everyone()
-    if trainer.accelerator.is_main_process:
-        checkpoint.save_checkpoint(path, state)
-        checkpoint.prune_checkpoints(folder.checkpoints)
-        save_weights(trainer)
-    return path
+    def prepare(self) -> None:
+        """The run folder's subfolders, made by the main process before any other process writes there."""
+        if self.folder is not None and self.main:
+            self.folder.prepare()
+        if self.folder is not None and self.accelerator.num_processes > 1:  # the others write checkpoint parts
+            self.accelerator.wait_for_everyone()
 
+    def notify(self, event: str, *args: Any) -> None:
+        """Observers that want to know when a fit() starts (at which step: a resumed run's) and ends."""
+        if self.main:
+            for observer in self.observers:
+                contracts.notify(observer, event, *args)
 
-def resume(trainer: Trainer, run_dir: str | Path | None = None) -> int:
-    """Load the newest readable checkpoint of ``run_dir`` (default: the trainer's); returns the step reached."""
-    folder = RunFolder(Path(run_dir)) if run_dir is not None else trainer.folder or RunFolder(Path("."))
-    path, state = checkpoint.readable_checkpoint(folder.checkpoints, lambda line: _note(trainer, line))
-    if int(state.get("processes", 1)) != trainer.world:  # allowed, but the data and noise streams change
-        trainer.progress.message(f"{path}: written by {state.get('processes', 1)} process(es), resumed on "
-                                 f"{trainer.world}: training goes on, but not exactly as the original run would")
-    if trainer.world > 1:
-        mine = checkpoint.rank_part(path, trainer.rank)
-        if not mine.is_file():
-            raise GanzooError(f"{mine}: missing; this run was not trained with {trainer.world} processes "
-                              "(or not this many): resume it with as many processes as it was started with")
-        state.update(checkpoint.load_checkpoint(mine))
-    try:
-        trainer.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, TypeError) as err:  # another recipe's models, say
-        first = " ".join(line.strip() for line in str(err).strip().splitlines()[:2]) or type(err).__name__
-        raise GanzooError(f"{path}: the checkpoint does not fit these models or optimisers ({first}); "
-                          "resume with the run's own recipe") from None
-    if trainer.folder is not None and trainer.accelerator.is_main_process:
-        artifacts.MetricsLog(trainer.folder.metrics).truncate_after(trainer.step)
-    return trainer.step
+    def emit_row(self, row: dict[str, Any]) -> None:
+        """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""
+        if not self.main:
+            return
+        if self.folder is not None:
+            MetricsLog(self.folder.metrics).append(row)
+        self.notify("on_row", row)
 
+    def save_samples(self, step: int, generator: nn.Module) -> Path | None:
+        """The grid of the fixed noise at ``step`` into samples/ (main process); each observer sees it."""
+        if self.folder is None or not self.main:
+            return None
+        samples = generate(generator, self.fixed_z, self.fixed_c, batch_size=len(self.fixed_z))
+        reference = self.reference(len(samples) * 4) if samples.dim() == 2 else None
+        path = artifacts.save_samples(samples, self.folder.sample_grid(step), reference=reference,
+                                      rows=self.default_card.num_classes or None, title=f"step {step}")
+        self.notify("on_samples", step, path, samples)
+        return path
 
-def _note(trainer: Trainer, message: str) -> None:
-    if trainer.progress.enabled:
-        trainer.progress.message(message)
-    elif trainer.accelerator.is_main_process:  # quiet, but losing steps is worth a line
-        print(message, file=sys.stderr, flush=True)
+    def save_weights(self, step: int, models: Mapping[str, nn.Module]) -> None:
+        """``generator.safetensors`` (and EMA, discriminator) with self-describing metadata."""
+        assert self.folder is not None
+        for role, module in models.items():
+            card = self.cards.get("discriminator" if role == "discriminator" else "generator", self.default_card)
+            save_weights(module, self.folder.weights(role), attrs.evolve(card, role=role, step=step))
 
+    def save_checkpoint(self, step: int, state: dict[str, Any], models: Mapping[str, nn.Module]) -> Path | None:
+        """Checkpoint (atomic) plus the current weights; every process keeps its own random streams."""
+        if self.folder is None:
+            return None
+        path = self.folder.checkpoint(step)
+        if self.accelerator.num_processes > 1:
+            mine = {"batches": state["batches"], "rng": state["rng"]}
+            checkpoint.save_checkpoint(checkpoint.rank_part(path, self.accelerator.process_index), mine)
+            self.accelerator.wait_for_everyone()
+        if self.main:
+            checkpoint.save_checkpoint(path, state)
+            checkpoint.prune_checkpoints(self.folder.checkpoints)
+            self.save_weights(step, models)
+        return path
 
-def save_weights(trainer: Trainer) -> None:
-    """``generator.safetensors`` (and EMA, discriminator) with self-describing metadata."""
-    assert trainer.folder is not None
-    roles = {"generator": trainer.generator, "discriminator": trainer.discriminator}
-    if trainer.ema is not None:
-        roles["generator-ema"] = trainer.ema.module
-    for role, module in roles.items():
-        card = trainer.cards.get("discriminator" if role == "discriminator" else "generator")
-        if card is None:
-            card = ModelCard(role=role, component=None, plugin=None, options={}, shape=trainer.sample_shape,
-                             num_classes=trainer.num_classes, latent_dim=trainer.latent_dim)
-        write_weights(module, trainer.folder.weights(role), attrs.evolve(card, role=role, step=trainer.step))
+    def read_checkpoint(self, run_dir: str | Path | None) -> tuple[Path, dict[str, Any]]:
+        """The newest readable checkpoint of ``run_dir`` (default: this run's), this process's part merged in."""
+        folder = RunFolder(Path(run_dir)) if run_dir is not None else self.folder or RunFolder(Path("."))
+        path, state = checkpoint.readable_checkpoint(folder.checkpoints, self.say)
+        world, rank = self.accelerator.num_processes, self.accelerator.process_index
+        if int(state.get("processes", 1)) != world:  # allowed, but the data and noise streams change
+            self.progress.message(f"{path}: written by {state.get('processes', 1)} process(es), resumed on {world}: "
+                      "training goes on, but not exactly as the original run would")
+        if world > 1:
+            mine = checkpoint.rank_part(path, rank)
+            if not mine.is_file():
+                raise GanzooError(f"{mine}: missing; this run was not trained with {world} processes "
+                                  "(or not this many): resume it with as many processes as it was started with")
+            state.update(checkpoint.load_checkpoint(mine))
+        return path, state
+
+    def resumed_at(self, step: int) -> None:
+        """Rows past ``step`` leave metrics.jsonl: the resumed run writes them again."""
+        if self.folder is not None and self.main:
+            MetricsLog(self.folder.metrics, note=self.say).truncate_after(step)
+
+    def save_curves(self) -> None:
+        if self.folder is not None and self.main:
+            artifacts.save_curves(MetricsLog(self.folder.metrics, note=self.say).rows(), self.folder.curves)
+
+    def latest_checkpoint(self) -> Path | None:
+        return checkpoint.latest_checkpoint(self.folder.checkpoints) if self.folder is not None else None
+
+    def say(self, message: str) -> None:
+        """A line worth showing even to a quiet run (steps lost, lines dropped), from the main process."""
+        if self.progress.enabled:
+            self.progress.message(message)
+        elif self.main:
+            print(message, file=sys.stderr, flush=True)

@@ -22,6 +22,7 @@ def format_figures(row: dict[str, Any]) -> str:
              f"D(x) {row['d_real']:.3f}", f"D(G(z)) {row['d_fake']:.3f}"]
     if "penalty" in row:
         parts.append(f"gp {row['penalty']:.3f}")
+    parts += [f"{key.removeprefix('augment_')} {value:.3f}" for key, value in row.items() if key.startswith("augment_")]
     parts.append(f"{row['images_per_s']:.0f} img/s")
     return "  ".join(parts)
 

@@ -2,15 +2,17 @@
 
 A recipe's ``train.log_with = ["tensorboard"]`` sends what metrics.jsonl holds (losses, D's outputs, images/s,
 every evaluation figure) to each tracker as scalars, each sample grid as an image and the resolved recipe
-as the run's configuration. Everything goes into the run folder (``RUN/tensorboard/``, ``RUN/aim/``,
-``RUN/mlflow/``, ``RUN/wandb/``), so ``tensorboard --logdir runs`` shows every run side by side.
+as the run's configuration. Everything goes into the run folder (``RUN/tensorboard/``, ``RUN/aim/`` (an Aim
+repository), ``RUN/mlflow/`` (a SQLite store, ``mlflow.db``, and the grids as artifacts), ``RUN/wandb/``, which
+``WANDB_MODE=offline`` keeps offline), so ``tensorboard --logdir runs`` shows every run side by side.
 
 accelerate's trackers are used as they are, only on the main process; the Accelerator itself is not asked
 to own them (its ``log_with`` is fixed at construction and the trainer's accelerator is built elsewhere).
 
 A resumed run appends to the same run: TensorBoard is told to purge what was logged after the checkpoint
 (``purge_step``, as metrics.jsonl is truncated), W&B and MLflow are reopened by the run id kept in
-``RUN/trackers.json``, Aim by its run hash.
+``RUN/trackers.json``, Aim by its run hash. Those three keep what they had past the checkpoint: the steps
+logged again after a resume appear twice there (the later value is the one metrics.jsonl keeps).
 
 Whether a tracker is installed is checked without importing it (or torch), so ``ganzoo validate`` can say
 so in one line.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError
+from ganzoo.run_folder import RunFolder
 
 # tracker name -> (modules any of which makes it work, what to pip install)
 TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -35,7 +38,6 @@ TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 # metrics.jsonl fields that are bookkeeping, not figures
 NOT_FIGURES = frozenset({"step", "processes", "global_batch", "wall_s", "d_output"})
-IDS_FILE = "trackers.json"
 
 
 def missing_tracker(names: Iterable[str]) -> tuple[str, str] | None:
@@ -124,7 +126,7 @@ class Tracking:
             ids.update(_run_id(tracker_name, tracker))
             if step == 0 and self.config:
                 tracker.store_init_configuration(flat_config(self.config))
-        (self.run_dir / IDS_FILE).write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
+        RunFolder(self.run_dir).tracker_ids.write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
 
     def on_row(self, row: Mapping[str, Any]) -> None:
         """Send a metrics.jsonl row (its ``step`` is the tracker's step)."""
@@ -152,7 +154,7 @@ class Tracking:
         self.trackers = []
 
     def _ids(self) -> dict[str, str]:
-        path = self.run_dir / IDS_FILE if self.run_dir else None
+        path = RunFolder(self.run_dir).tracker_ids if self.run_dir else None
         if path is None or not path.is_file():
             return {}
         try:
@@ -172,25 +174,32 @@ def _tensorboard(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> An
 def _wandb(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
     from accelerate.tracking import WandBTracker
 
-    (run_dir / "wandb").mkdir(exist_ok=True)
+    RunFolder(run_dir).tracker_files("wandb").mkdir(exist_ok=True)
     resume = {"id": ids["wandb"], "resume": "allow"} if "wandb" in ids else {}
-    return WandBTracker(name, dir=str(run_dir / "wandb"), name=run_dir.name, **resume)
+    return WandBTracker(name, dir=str(RunFolder(run_dir).tracker_files("wandb")), name=run_dir.name, **resume)
 
 
 def _mlflow(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
+    """MLflow's store is a SQLite file in the run folder (its file store is in maintenance mode and refuses to
+    start), artifacts beside it, unless the user's ``MLFLOW_TRACKING_URI`` names a server. The URI is set for
+    this run only, never left in the environment for the next run of the process."""
     import os
 
+    import mlflow
     from accelerate.tracking import MLflowTracker
 
-    os.environ.setdefault("MLFLOW_TRACKING_URI", (run_dir / "mlflow").resolve().as_uri())
-    return MLflowTracker(name, logging_dir=str(run_dir / "mlflow"), run_id=ids.get("mlflow"), run_name=run_dir.name)
+    folder = RunFolder(run_dir).tracker_files("mlflow").resolve()
+    folder.mkdir(exist_ok=True)
+    store = RunFolder(run_dir).tracker_store("mlflow")
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store.resolve()}")
+    return MLflowTracker(name, logging_dir=str(folder / "artifacts"), run_id=ids.get("mlflow"), run_name=run_dir.name)
 
 
 def _aim(run_dir: Path, name: str, step: int, ids: dict[str, str]) -> Any:
     from accelerate.tracking import AimTracker
 
     resume = {"run_hash": ids["aim"]} if "aim" in ids else {}
-    return AimTracker(run_dir.name, str(run_dir / "aim"), **resume)
+    return AimTracker(run_dir.name, str(RunFolder(run_dir).tracker_files("aim")), **resume)
 
 
 _OPENERS = {"tensorboard": _tensorboard, "wandb": _wandb, "mlflow": _mlflow, "aim": _aim}

@@ -1,22 +1,18 @@
 """One trainer for every GAN: Algorithm 1 of the original paper, on HuggingFace accelerate.
 
 Per generator step: ``d_steps`` critic steps, each with a fresh real batch and fresh z, then one generator
-step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``, the
-default: G runs forward once per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss gives
-the objectives and the regularisers their penalties and constraints; the trainer owns the schedule and the optimisers. Around it, each in its module: the running
-figures (``figures``), the run folder's layout (``ganzoo.run_folder``), what a run keeps (``outputs``), the
-accelerator and the stop signal (``distributed``) and what callbacks and observers see (``view``).
-
-Gradient accumulation is explicit: ``grad_accum`` micro-batches per optimiser step, DDP's gradient sync
-skipped (``no_sync``) on all but the last (accelerate's ``accumulate()`` counts calls across both models:
-DESIGN.md measured 0 of 4 synced D steps with separate D and G blocks).
+step with D frozen as a whole, on the last critic step's fakes (``train.g_step_fakes = "shared"``: one G
+forward per step) or on fresh z (``"fresh"``, Algorithm 1 to the letter). The loss gives the objectives,
+the regularisers their penalties and constraints; the trainer owns the schedule, the optimisers and the
+random streams, and takes built objects (names are :mod:`ganzoo.build`'s). Gradient accumulation is
+explicit: DDP's sync is skipped (``no_sync``) on all but the last micro-batch (accelerate's ``accumulate()``
+counts calls across both models: with separate D and G blocks it synced none of 4 D steps).
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,38 +20,34 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.api import resolve_loss
+from ganzoo import contracts
 from ganzoo.components import DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
-from ganzoo.errors import GanzooError, TrainingError
+from ganzoo.errors import GanzooError
 from ganzoo.options import parse_options
-from ganzoo.recipe.schema import OptimSection, TrainOptions
 from ganzoo.run_folder import RunFolder
-from ganzoo.training import artifacts, checkpoint, distributed, fast, outputs, tracking
+from ganzoo.training import distributed, fast
 from ganzoo.training.batches import make_batches
-from ganzoo.training.distributed import plain_forward
-from ganzoo.training.ema import ema_model
 from ganzoo.training.figures import RunningFigures
 from ganzoo.training.gstep import g_step_inputs, keeps_fakes
-from ganzoo.training.optim import build_optimizer, decay_learning_rates
+from ganzoo.training.models import prepare_models
+from ganzoo.training.optim import decay_learning_rates
+from ganzoo.training.options import OptimSection, TrainOptions
+from ganzoo.training.outputs import RunOutputs
 from ganzoo.training.progress import Progress
+from ganzoo.training.streams import NoiseStreams
 from ganzoo.training.view import Callback, Observer, StepView
 from ganzoo.weights import ModelCard
 
 
 class Trainer:
-    """Train any generator/discriminator pair on any data with any GAN loss.
-
-    ``loss`` is a registered name (``"non-saturating"``) or a :class:`GANLoss`; ``data`` is a dataset
-    component, a tensor, an ``(x, y)`` pair, a torch ``Dataset`` or a ``DataLoader``. Training options
-    are those of a recipe's ``[train]`` table, given as ``train=TrainOptions(...)`` or keywords
-    (``steps=200, batch_size=32``). With ``run_dir`` the trainer writes weights, samples, metrics and
-    checkpoints there; without, it only trains. Each of ``callbacks`` is called with a
-    :class:`~ganzoo.training.view.StepView` after every step (periodic evaluation uses this, writing its
-    figures with ``view.log_row``); each of ``observers`` sees every logged row and written sample grid.
-    """
+    """Train any generator/discriminator pair on any data with any GAN loss (a :class:`GANLoss`; ``ganzoo.Trainer``
+    also takes its name). ``data``: a dataset component, a tensor, an ``(x, y)`` pair, a ``Dataset`` or a
+    ``DataLoader``. Options: a recipe's ``[train]`` table, as ``train=TrainOptions(...)`` or keywords. With
+    ``run_dir`` the run writes weights, samples, metrics and checkpoints (``self.outputs``); ``callbacks`` get
+    a :class:`~ganzoo.training.view.StepView` after every step, ``observers`` every row and grid written."""
 
     def __init__(
-        self, generator: nn.Module, discriminator: nn.Module, loss: str | GANLoss, data: Any, *,
+        self, generator: nn.Module, discriminator: nn.Module, loss: GANLoss, data: Any, *,
         train: TrainOptions | None = None, optim: OptimSection | None = None, seed: int = 0,
         num_classes: int | None = None, run_dir: str | Path | RunFolder | None = None, quiet: bool = False,
         cards: dict[str, ModelCard] | None = None, callbacks: list[Callback] | None = None,
@@ -66,92 +58,63 @@ class Trainer:
             train = parse_options(TrainOptions, train_options, source="Trainer", path="train")
         elif train_options:
             raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
-        self.generator, self.discriminator = generator, discriminator
-        self.loss = resolve_loss(loss)
+        if not isinstance(loss, GANLoss):
+            raise TypeError(f"loss must be a GANLoss (ganzoo.build_loss(name) builds one), not {type(loss).__name__}")
+        self.generator, self.discriminator, self.loss, self.data = generator, discriminator, loss, data
         self.regularizations = [r if isinstance(r, Regularization) else Regularization(r) for r in regularizers]
         penalised = any(type(r.regularizer).penalty is not Regularizer.penalty for r in self.regularizations)
         # train.fast's choice written into the options: what runs is what the resolved recipe says
         train, optim = fast.resolve(train, optim or OptimSection(), generator, discriminator, has_penalty=penalised)
         self.config, self.optim_config = train, optim
         self.fast_paths, self._announced = fast.summary(train, optim), False
-        self.augment, self.d_updates = augment, 0
-        self.seed, self.quiet = seed, quiet
-        self.latent_dim = int(getattr(generator, "latent_dim"))
-        self.num_classes = int(num_classes if num_classes is not None else getattr(generator, "num_classes", 0))
-        self.folder = run_dir if isinstance(run_dir, RunFolder) or run_dir is None else RunFolder(Path(run_dir))
-        self.cards = cards or {}
-        self.callbacks, self.observers = list(callbacks or []), list(observers or [])
-        self.step, self.wall_offset = 0, 0.0
+        self.augment, self.d_updates, self.seed, self.quiet = augment, 0, seed, quiet
+        self.latent_dim = int(generator.latent_dim)  # the generator contract (ganzoo.contracts.Generator)
+        self.num_classes = int(num_classes if num_classes is not None else contracts.num_classes(generator))
+        folder = run_dir if isinstance(run_dir, RunFolder) or run_dir is None else RunFolder(Path(run_dir))
+        self.callbacks, self.step, self.wall_offset = list(callbacks or []), 0, 0.0
+        self.adaptive = contracts.adaptive(augment)  # ADA: watches D's logits on reals (ganzoo.contracts)
         self.accelerator = distributed.setup_accelerator(train)
         self.device = self.accelerator.device
         self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
         self.progress = Progress(train.steps, enabled=not quiet and self.accelerator.is_main_process)
         self.stop = distributed.StopSignal(self.accelerator)
-        self.observers += tracking.for_trainer(train, self.run_dir, self.cards, self.accelerator.is_main_process)
-        self._setup_models()
+        ready = prepare_models(generator, discriminator, train, optim, self.accelerator)
+        self.g_model, self.d_model, self.opt_g, self.opt_d = ready.g_model, ready.d_model, ready.opt_g, ready.opt_d
+        self.ema, self._plain_d, self._plain_steps = ready.ema, ready.plain_d, ready.plain_steps
+        self._latent_codes = contracts.latent_codes(generator)  # a generator that owns its prior, or None
+        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
+        self._g_inputs = g_step_inputs(train.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
+                                       loss_needs_reals=loss.needs_real_logits)
+        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor] | None = None  # (z, c, G(z, c))
+        self.streams = NoiseStreams(seed, self.rank, self.device)
         self.batches = make_batches(data, train.batch_size, seed=seed, device=self.device, rank=self.rank,
                                     world=self.world, prepare_loader=self.accelerator.prepare_data_loader)
-        self.data = data
-        self.sample_shape = outputs.sample_shape(self)
+        self.outputs = RunOutputs.for_run(folder, self.accelerator, self.progress, generator=generator, data=data,
+                                          seed=seed, latent_dim=self.latent_dim, num_classes=self.num_classes,
+                                          train=train, cards=cards, observers=list(observers or []))
         reduce = (lambda t: self.accelerator.reduce(t, reduction="mean")) if self.world > 1 else (lambda t: t)
-        self.figures = RunningFigures(self.device, logistic=self.loss.kind == "logistic", d_steps=train.d_steps,
+        self.figures = RunningFigures(self.device, logistic=self.loss.family == "logistic", d_steps=train.d_steps,
                                       grad_accum=train.grad_accum, batch_size=train.batch_size, world=self.world,
                                       reduce=reduce, penalty=penalised)
 
     @property
-    def run_dir(self) -> Path | None:
-        return None if self.folder is None else self.folder.path
-
-    # ---------------------------------------------------------------- setup
-    def _setup_models(self) -> None:
-        config = self.config
-        fmt = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.generator.to(self.device, memory_format=fmt)
-        self.discriminator.to(self.device, memory_format=fmt)
-        opt_g = build_optimizer(self.generator.parameters(), self.optim_config.generator)
-        opt_d = build_optimizer(self.discriminator.parameters(), self.optim_config.discriminator)
-        self.ema = ema_model(self.generator, config.ema) if config.ema > 0 else None
-        g_model, d_model, self.opt_g, self.opt_d = self.accelerator.prepare(
-            self.generator, self.discriminator, opt_g, opt_d
-        )
-        if self.world > 1:  # the gradient penalty's double backward gives a [1, C, k, k] weight gradient strides
-            # that differ from DDP's bucket only along its size-1 dimension: the same memory layout, a false alarm
-            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
-        if config.compile:
-            g_model, d_model = torch.compile(g_model), torch.compile(d_model)
-        self.g_model, self.d_model = g_model, d_model
-        self._plain_d = plain_forward(d_model)
-        self._latent_codes = getattr(self.generator, "latent_codes", None)  # a generator that owns its prior
-        self._plain_steps = distributed.wrappers_add_nothing(self.accelerator)
-        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.discriminator.modules())
-        self._g_inputs = g_step_inputs(config.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
-                                       loss_needs_reals=self.loss.needs_real_logits)
-        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
-        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor] | None = None  # (z, c, G(z, c))
-        self.noise = torch.Generator(device=self.device).manual_seed(self.seed * 100_003 + 104_729 * (self.rank + 1))
-        self.augment_noise = torch.Generator(device=self.device).manual_seed(self.seed * 7_919 + 15_485_863 * (self.rank + 1))
-        self.fixed_z, self.fixed_c = outputs.fixed_noise(self)
+    def folder(self) -> RunFolder | None:
+        return self.outputs.folder
 
     # ---------------------------------------------------------------- one step of Algorithm 1
-    def _labels(self, n: int) -> torch.Tensor | None:
-        if not self.num_classes:
-            return None
-        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.noise)
-
-    def _z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, device=self.device, generator=self.noise)
-
-    def _sync_unless_last(self, model: nn.Module, micro: int) -> contextlib.AbstractContextManager:
-        last = micro == self.config.grad_accum - 1
-        return contextlib.nullcontext() if last else self.accelerator.no_sync(model)
-
-    def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, c = next(self.batches)
-        if self.config.channels_last and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        if self.num_classes and c is None:
-            raise GanzooError("the model is conditional, but the data yields no class labels")
-        return x, (c if self.num_classes else None)
+    def train_step(self) -> None:
+        if self.config.lr_decay == "linear":
+            optim = self.optim_config
+            decay_learning_rates(((self.opt_g, optim.generator), (self.opt_d, optim.discriminator)),
+                                 self.step / self.config.steps)
+        config = self.config
+        for k in range(config.d_steps):
+            self.discriminator_step(keep_fakes=keeps_fakes(config.g_step_fakes, critic_step=k,
+                                                           d_steps=config.d_steps, grad_accum=config.grad_accum))
+        self.generator_step()
+        self.step += 1
+        self.figures.end_step(self.step)
 
     def discriminator_step(self, keep_fakes: bool = False) -> None:
         """One critic update: real and fake through D in one forward (safe for BatchNorm under DDP), the
@@ -171,6 +134,8 @@ class Trainer:
                     self._kept_fakes = (z, c, made)
                 both_c = None if c is None else torch.cat([c, c])
                 real_out, fake_out = self._d(torch.cat([x, fake]), both_c).split(len(x))
+                if self.adaptive is not None:
+                    self.adaptive.observe(real_out.logits.detach())
                 batch = DBatch(real=x, fake=fake, labels=c, real_out=real_out, fake_out=fake_out,
                                critic=self._critic, codes=self._codes(z))
                 loss = self.loss.d_objective(batch)
@@ -182,11 +147,6 @@ class Trainer:
         for regularization in due:
             regularization.regularizer.after_d_step(self.discriminator)
         self.d_updates += 1
-
-    def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:
-        """The sum of the due regularisers' weighted penalties (None when none gives one)."""
-        terms = [term for regularization in due if (term := regularization.term(batch)) is not None]
-        return sum(terms[1:], terms[0]) if terms else None
 
     def generator_step(self) -> None:
         """One generator update with D frozen as a whole (its gradients would leak otherwise), on fresh z or
@@ -218,14 +178,11 @@ class Trainer:
             self.ema.update_parameters(self.generator)
 
     def _g_step_outputs(self, fake: torch.Tensor, c: torch.Tensor | None) -> tuple[DOutput, DOutput | None]:
-        """D's outputs for G's step: on the fakes, and on reals beside them when ``train.g_step_batchnorm``
-        asks for them for a BatchNorm D or the loss compares with reals (the choice: ganzoo/training/gstep.py).
-        """
+        """D's outputs for G's step: on the fakes alone (in eval mode when ``train.g_step_batchnorm`` says so),
+        or on reals beside them for a BatchNorm D or a loss that compares with reals (``gstep``)."""
         inputs = self._g_inputs
-        if inputs.reals is None:
-            if not inputs.eval_mode:
-                return self._d(fake, c), None
-            self.d_model.train(False)  # running statistics: G's loss does not depend on the other fakes
+        if inputs.reals is None:  # eval mode: running statistics, G's loss not depending on the other fakes
+            self.d_model.train(not inputs.eval_mode)
             try:
                 return self._d(fake, c), None
             finally:
@@ -236,43 +193,52 @@ class Trainer:
         real_out, fake_out = self._d(torch.cat([x, fake.to(x.dtype)]), both_c).split(len(x))
         return fake_out, real_out
 
-    def _d(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
+    # ---------------------------------------------------------------- the step's inputs and plumbing
+    def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, c = next(self.batches)
+        if self.config.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if self.num_classes and c is None:
+            raise GanzooError("the model is conditional, but the data yields no class labels")
+        return x, (c if self.num_classes else None)
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=self.device, generator=self.streams.noise)
+
+    def _labels(self, n: int) -> torch.Tensor | None:
+        noise = self.streams.noise
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=noise) if self.num_classes else None
+
+    def _d(self, x: torch.Tensor, c: torch.Tensor | None, model: Any = None) -> DOutput:
         """D's outputs on ``x``, through the run's augmentation when it has one."""
         if self.augment is not None:
-            x = self.augment(x, self.augment_noise)
-        return DOutput.of(self.d_model(x, c))
+            x = self.augment(x, self.streams.augment)
+        return DOutput.of((self.d_model if model is None else model)(x, c))
 
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> DOutput:
         """D as penalties differentiate it: augmented alike, outside DDP, compile and autocast wrappers."""
-        if self.augment is not None:
-            x = self.augment(x, self.augment_noise)
-        return DOutput.of(self._plain_d(x, c))
+        return self._d(x, c, self._plain_d)
 
     def _codes(self, z: torch.Tensor) -> Mapping[str, torch.Tensor] | None:
         """The latent codes ``z`` holds, for a generator that owns its prior (``latent_codes``); else None."""
         return None if self._latent_codes is None else self._latent_codes(z)
 
+    def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:
+        """The sum of the due regularisers' weighted penalties (None when none gives one)."""
+        terms = [term for regularization in due if (term := regularization.term(batch)) is not None]
+        return sum(terms[1:], terms[0]) if terms else None
+
+    def _sync_unless_last(self, model: nn.Module, micro: int) -> contextlib.AbstractContextManager:
+        last = micro == self.config.grad_accum - 1
+        return contextlib.nullcontext() if last else self.accelerator.no_sync(model)
+
     def _backward(self, loss: torch.Tensor) -> None:
-        if self._plain_steps:
-            loss.backward()
-        else:
-            self.accelerator.backward(loss)
+        loss.backward() if self._plain_steps else self.accelerator.backward(loss)
 
     def _optimizer_step(self, optimizer: Any) -> None:
         inner = optimizer.optimizer if self._plain_steps else optimizer  # accelerate's AcceleratedOptimizer
         inner.step()
         inner.zero_grad(set_to_none=True)
-
-    def train_step(self) -> None:
-        if self.config.lr_decay == "linear":
-            decay_learning_rates(self, self.step / self.config.steps)
-        config = self.config
-        for k in range(config.d_steps):
-            self.discriminator_step(keep_fakes=keeps_fakes(config.g_step_fakes, critic_step=k,
-                                                           d_steps=config.d_steps, grad_accum=config.grad_accum))
-        self.generator_step()
-        self.step += 1
-        self.figures.end_step(self.step)
 
     # ---------------------------------------------------------------- the loop
     def fit(self, until: int | None = None) -> dict[str, Any]:
@@ -285,11 +251,11 @@ class Trainer:
         self._started = time.perf_counter()
         self.figures.reset(self.step)
         last: dict[str, Any] = {}
-        outputs.prepare_folder(self)
+        self.outputs.prepare()
         if not self._announced:  # once per trainer: a resumed run says it again from its new process
             self._announced = True
             self.progress.message(f"fast paths (train.fast = {config.fast!r}): {self.fast_paths}")
-        self._notify("on_start", self.step)
+        self.outputs.notify("on_start", self.step)
         try:
             with self.stop.armed():
                 while self.step < total:
@@ -313,84 +279,104 @@ class Trainer:
                         self.progress.close()  # the CLI says it, once: the trainer only tells it where it stopped
                         raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved")
             self.finish()
-            distributed.write_rank_digest(self)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
+            distributed.write_rank_digest(self._weights(), self.batches, rank=self.rank, world=self.world,
+                                          step=self.step)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
-            self._notify("on_end")
+            self.outputs.notify("on_end")
             self.wall_offset += time.perf_counter() - self._started
             self._started = time.perf_counter()
         return last
 
     def view(self, total: int | None = None) -> StepView:
         """What a callback sees of the run now."""
-        return StepView(
-            step=self.step, total=self.config.steps if total is None else total, generator=self.sampling_generator(),
-            log_row=self.log_row, run_folder=self.folder, device=self.device,
-            is_main_process=self.accelerator.is_main_process, card=self.cards.get("generator"),
-        )
+        return StepView(self.step, self.config.steps if total is None else total, self.sampling_generator(),
+                        self.log_row, self.folder, self.device, self.accelerator.is_main_process,
+                        self.outputs.cards.get("generator"))
 
     def _check_finite(self) -> None:
-        first = self.figures.first_non_finite()
-        if first is not None:
-            last = checkpoint.latest_checkpoint(self.folder.checkpoints) if self.folder else None
-            kept = f"; the last good checkpoint {last} is intact" if last else ""
-            raise TrainingError(f"non-finite loss at step {first}: training stopped{kept}. "
-                                "Try a lower learning rate, a gradient penalty, or train.mixed_precision = 'no'")
+        self.figures.check_finite(self.outputs.latest_checkpoint())
 
     def _log(self) -> dict[str, Any]:
         self._check_finite()
         row = self.figures.row(self.step)
+        if self.adaptive is not None:
+            row.update({f"augment_{name}": float(value) for name, value in self.adaptive.figures().items()})
         row["fast"] = self.fast_paths
         row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
         self.progress.log(row)
-        outputs.emit_row(self, row)
+        self.outputs.emit_row(row)
         self.figures.reset(self.step)
         return row
 
     def log_row(self, row: dict[str, Any]) -> None:
         """Append figures (an evaluation's, say) to metrics.jsonl under the current step."""
         self.progress.log({"step": self.step, **row})
-        outputs.emit_row(self, {"step": self.step, **row})
-
-    def _notify(self, event: str, *args: Any) -> None:
-        """Observers that want to know when a fit() starts (at which step: a resumed run's) and ends."""
-        if self.accelerator.is_main_process:
-            for observer in self.observers:
-                if hasattr(observer, event):
-                    getattr(observer, event)(*args)
+        self.outputs.emit_row({"step": self.step, **row})
 
     def finish(self) -> None:
         """Write the final checkpoint, weights, samples and curves."""
         self._check_finite()
-        distributed.broadcast_buffers(self)  # several processes: all end with the main one's BatchNorm statistics
+        # several processes: all end with the main one's BatchNorm statistics (of G, D and the EMA copy)
+        distributed.broadcast_buffers([p for p in self._stateful().values() if isinstance(p, nn.Module)], self.world)
         self.save_checkpoint()
         self.save_samples()
-        if self.folder is not None and self.accelerator.is_main_process:
-            artifacts.save_curves(artifacts.MetricsLog(self.folder.metrics).rows(), self.folder.curves)
+        self.outputs.save_curves()
         self.progress.close()
 
-    # ---------------------------------------------------------------- files (see outputs.py)
+    # ---------------------------------------------------------------- what a run keeps (written by outputs)
     def sampling_generator(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.generator
 
+    def _weights(self) -> dict[str, nn.Module]:
+        """The models a run's weights files hold, by role."""
+        roles = {"generator": self.generator, "discriminator": self.discriminator}
+        return roles if self.ema is None else {**roles, "generator-ema": self.ema.module}
+
     def save_samples(self) -> Path | None:
-        return outputs.save_samples(self)
+        return self.outputs.save_samples(self.step, self.sampling_generator())
 
-    def state_dict(self) -> dict[str, Any]:
-        return outputs.state_dict(self)
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        outputs.load_state_dict(self, state)
+    def save_weights(self) -> None:
+        self.outputs.save_weights(self.step, self._weights())
 
     def save_checkpoint(self) -> Path | None:
         """Checkpoint plus the current weights, never of a run gone non-finite."""
         if self.folder is None:
             return None
         self._check_finite()
-        return outputs.save_checkpoint(self)
+        return self.outputs.save_checkpoint(self.step, self.state_dict(), self._weights())
+
+    def _stateful(self) -> dict[str, Any]:
+        """What a checkpoint holds the state of, by key."""
+        parts = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g,
+                 "opt_d": self.opt_d, "batches": self.batches}
+        if self.ema is not None:
+            parts["ema"] = self.ema
+        if self.adaptive is not None and self.adaptive.state_dict():  # an empty state is not stored
+            parts["augment"] = self.adaptive
+        return parts
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything resuming needs, this process's random streams included."""
+        wall = self.wall_offset + time.perf_counter() - getattr(self, "_started", time.perf_counter())
+        return {"step": self.step, "wall_s": wall, **{k: part.state_dict() for k, part in self._stateful().items()},
+                "rng": self.streams.state_dict(), "processes": self.world}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step, self.wall_offset = int(state["step"]), float(state["wall_s"])
+        for key, part in self._stateful().items():
+            if key not in ("ema", "augment") or key in state:
+                part.load_state_dict(state[key])
+        self.streams.load_state_dict(state["rng"])
+        self.d_updates = self.step * self.config.d_steps  # where each lazy regulariser's schedule stands
 
     def resume(self, run_dir: str | Path | None = None) -> int:
-        """Load the newest checkpoint of ``run_dir`` (default: this trainer's); returns the step reached."""
-        return outputs.resume(self, run_dir)
-
-    def save_weights(self) -> None:
-        outputs.save_weights(self)
+        """Load the newest readable checkpoint of ``run_dir`` (default: this trainer's); returns the step reached."""
+        path, state = self.outputs.read_checkpoint(run_dir)
+        try:
+            self.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError, TypeError) as err:  # another recipe's models, say
+            first = " ".join(line.strip() for line in str(err).strip().splitlines()[:2]) or type(err).__name__
+            raise GanzooError(f"{path}: the checkpoint does not fit these models or optimisers ({first}); "
+                              "resume with the run's own recipe") from None
+        self.outputs.resumed_at(self.step)
+        return self.step

@@ -10,13 +10,13 @@ goes into samples/ passes through them, on the main process.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import torch
 from torch import nn
 
+from ganzoo.contracts import Observer
 from ganzoo.run_folder import RunFolder
 from ganzoo.weights import ModelCard
 
@@ -42,18 +42,4 @@ class StepView:
 
 Callback = Callable[[StepView], None]
 
-
-class Observer(Protocol):
-    """Sees what the run writes (main process only); any method may be left out."""
-
-    def on_row(self, row: dict[str, Any]) -> None:
-        """A row of figures, as appended to metrics.jsonl (``step`` included)."""
-
-    def on_samples(self, step: int, path: Path, samples: torch.Tensor) -> None:
-        """A sample grid written to ``path`` from ``samples`` (G's output on the fixed noise)."""
-
-    def on_start(self, step: int) -> None:
-        """A ``fit()`` begins at ``step`` (above 0: a resumed run; an experiment tracker reopens its run)."""
-
-    def on_end(self) -> None:
-        """A ``fit()`` ended (finished, interrupted or failed): flush and close."""
+__all__ = ["Callback", "Observer", "StepView"]  # Observer: the contract, ganzoo.contracts.Observer

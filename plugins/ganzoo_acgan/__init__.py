@@ -10,14 +10,12 @@ Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module.
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import check_image_size, hookimpl, RegisterDiscriminators, RegisterLosses
 from ganzoo_acgan.options import ACGANDiscriminatorOptions, ACGANLossOptions, class_head
-from ganzoo_dcgan.options import check_image_size
 
 
-@ganzoo.hookimpl
-def register_discriminators(register: Register) -> None:
+@hookimpl
+def register_discriminators(register: RegisterDiscriminators) -> None:
     register(
         "acgan",
         "ganzoo_acgan.models:ACGANDiscriminator",
@@ -31,8 +29,8 @@ def register_discriminators(register: Register) -> None:
     )
 
 
-@ganzoo.hookimpl
-def register_losses(register: Register) -> None:
+@hookimpl
+def register_losses(register: RegisterLosses) -> None:
     register(
         "acgan",
         "ganzoo_acgan.loss:ACGANLoss",

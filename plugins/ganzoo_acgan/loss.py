@@ -5,13 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import DBatch, GBatch
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import NonSaturatingObjective, DBatch, GanzooError, GBatch
 from ganzoo_acgan.options import ACGANLossOptions
-from ganzoo_losses.logistic import NonSaturatingLoss
 
 
-class ACGANLoss(NonSaturatingLoss):
+class ACGANLoss(NonSaturatingObjective):
     """D: NS loss + w (CE(class | x) + CE(class | G(z, c))); G: NS loss + w CE(c | G(z, c))."""
 
     def __init__(self, options: ACGANLossOptions | None = None) -> None:

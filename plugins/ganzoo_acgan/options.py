@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.options import option, options_class
+from ganzoo.plugin import option, options_class
 
 
 @options_class

@@ -8,17 +8,17 @@ outputs). Torch-free: ``ganzoo list`` imports this module.
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
-from ganzoo_augment.options import DiffAugmentOptions
+from ganzoo.plugin import hookimpl, RegisterAugments
+from ganzoo_augment.options import DiffAugmentOptions, check_adaptive
 
 
-@ganzoo.hookimpl
-def register_augments(register: Register) -> None:
+@hookimpl
+def register_augments(register: RegisterAugments) -> None:
     register(
         "diffaugment",
         "ganzoo_augment.diffaugment:DiffAugment",
         description="DiffAugment: differentiable colour, translation and cutout on D's inputs, reals and fakes alike.",
         options=DiffAugmentOptions,
         data_kinds=("image",),
+        check_recipe=check_adaptive,
     )

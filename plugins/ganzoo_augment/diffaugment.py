@@ -9,14 +9,18 @@ generator the trainer passes in (its state is part of the checkpoint, so a resum
 - cutout: a square of ``cutout`` x side set to zero at a random place (it may be clipped by the border).
 
 Gradients flow through all three to the input, which is what lets G learn through an augmented D.
-``probability`` < 1 transforms a random share of the samples only (the knob an adaptive scheme such as ADA
-turns); the others pass unchanged.
+``probability`` < 1 transforms a random share of the samples only; the others pass unchanged. With
+``adaptive = true`` that share is ADA's p (:mod:`ganzoo_augment.adaptive`): the trainer shows it D's logits on
+reals (``observe``), logs ``figures()`` and keeps ``state_dict()`` in its checkpoints.
 """
 
 from __future__ import annotations
 
 import torch
 
+from typing import Any
+
+from ganzoo_augment.adaptive import AdaptiveProbability
 from ganzoo_augment.options import DiffAugmentOptions
 
 
@@ -24,6 +28,9 @@ class DiffAugment:
     def __init__(self, options: DiffAugmentOptions | None = None, *, shape: tuple[int, ...] = ()) -> None:
         self.options = options or DiffAugmentOptions()
         self.transforms = [getattr(self, f"_{name}") for name in self.options.policy]
+        options = self.options
+        self.adaptive = (AdaptiveProbability(target=options.target, interval=options.interval, speed=options.speed)
+                         if options.adaptive else None)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if x.dim() != 4:
@@ -31,10 +38,28 @@ class DiffAugment:
         out = x
         for transform in self.transforms:
             out = transform(out, generator)
-        if self.options.probability < 1.0:
+        if self.adaptive is not None:
+            keep = _uniform((len(x), 1, 1, 1), generator, x) >= self.adaptive.on(x.device)
+            out = torch.where(keep, x, out)
+        elif self.options.probability < 1.0:
             keep = _uniform((len(x), 1, 1, 1), generator, x) >= self.options.probability
             out = torch.where(keep, x, out)
         return out
+
+    # what the trainer calls on any augmentation that has it (ADA's p; nothing without adaptive = true)
+    def observe(self, real_logits: torch.Tensor) -> None:
+        if self.adaptive is not None:
+            self.adaptive.observe(real_logits)
+
+    def figures(self) -> dict[str, float]:
+        return {} if self.adaptive is None else {"p": float(self.adaptive.p)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {} if self.adaptive is None else self.adaptive.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.adaptive is not None and state:
+            self.adaptive.load_state_dict(state)
 
     @staticmethod
     def _color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

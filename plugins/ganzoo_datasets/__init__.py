@@ -7,8 +7,7 @@ imported when a dataset is built, bring in torch, torchvision or scikit-learn.
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterDatasets
 from ganzoo_datasets.options import (
     Cifar10Options,
     DigitsOptions,
@@ -16,6 +15,7 @@ from ganzoo_datasets.options import (
     ImageFolderOptions,
     MnistOptions,
     RingOptions,
+    StackedDigitsOptions,
     check_cifar10_files,
     check_fashion_mnist_files,
     check_image_folder_files,
@@ -26,11 +26,12 @@ from ganzoo_datasets.options import (
     image_folder_info,
     mnist_info,
     ring_info,
+    stacked_digits_info,
 )
 
 
-@ganzoo.hookimpl
-def register_datasets(register: Register) -> None:
+@hookimpl
+def register_datasets(register: RegisterDatasets) -> None:
     register(
         "ring8",
         "ganzoo_datasets.mixtures:Ring8",
@@ -51,6 +52,13 @@ def register_datasets(register: Register) -> None:
         description="scikit-learn's 1,797 8x8 handwritten digits, 10 classes, resized; no download needed.",
         options=DigitsOptions,
         info=digits_info,
+    )
+    register(
+        "stacked-digits",
+        "ganzoo_datasets.stacked:StackedDigits",
+        description="Stacked digits: three independent scikit-learn digits as RGB channels, 1000 modes (Stacked MNIST).",
+        options=StackedDigitsOptions,
+        info=stacked_digits_info,
     )
     register(
         "mnist",

@@ -28,6 +28,8 @@ class DigitsDataset:
         self.split = check_split(split)
         self.info = digits_info(self.options)
         self._x, self._y = _load(self.split, self.options.image_size)
+        if self.split == "train" and self.options.limit:
+            self._x, self._y = self._x[: self.options.limit], self._y[: self.options.limit]
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Images [N, 1, S, S] float32 in [-1, 1] and labels [N] int64."""

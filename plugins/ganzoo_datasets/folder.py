@@ -20,7 +20,7 @@ import torch
 from torchvision import transforms
 from torchvision.datasets import ImageFolder
 
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import GanzooError
 from ganzoo_datasets import layout
 from ganzoo_datasets.common import check_split
 from ganzoo_datasets.options import ImageFolderOptions, image_folder_info

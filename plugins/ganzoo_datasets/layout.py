@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import GanzooError
 
 # torchvision.datasets.folder.IMG_EXTENSIONS, repeated so this module needs no torch
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")

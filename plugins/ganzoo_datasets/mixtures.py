@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from ganzoo.components import DataInfo
+from ganzoo.plugin import DataInfo
 from ganzoo_datasets.common import check_split
 from ganzoo_datasets.options import GridOptions, RingOptions, grid_info, ring_info
 

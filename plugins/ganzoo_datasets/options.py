@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from ganzoo.components import DataInfo
-from ganzoo.options import option, options_class
+from ganzoo.plugin import DataInfo, option, options_class
 from ganzoo_datasets import layout
 
 IMAGE_SIZE_RANGE = {"min": 4, "max": 1024}
@@ -53,6 +52,17 @@ class DigitsOptions:
     """scikit-learn's bundled 8x8 digits, upsampled so image models built for 32x32 can take them."""
 
     image_size: int = option(32, help="side of the square images, resized from 8x8", **IMAGE_SIZE_RANGE)
+    limit: int = option(
+        0, min=0, help="keep only the first N training images (a small-data experiment); 0 = all 1,437. The "
+        "test split is never cut"
+    )
+
+
+@options_class
+class StackedDigitsOptions:
+    """Three independent digits of scikit-learn's set, one per colour channel: 1000 modes (Stacked MNIST)."""
+
+    image_size: int = option(16, help="side of the square images, each digit resized from 8x8", **IMAGE_SIZE_RANGE)
 
 
 @options_class
@@ -102,6 +112,11 @@ def grid_info(options: GridOptions) -> DataInfo:
 
 def digits_info(options: DigitsOptions) -> DataInfo:
     return DataInfo((1, options.image_size, options.image_size), 10, **IMAGE_UNITS)
+
+
+def stacked_digits_info(options: StackedDigitsOptions) -> DataInfo:
+    """Unlabelled on purpose: G must find the 1000 modes without being told them."""
+    return DataInfo((3, options.image_size, options.image_size), 0, **IMAGE_UNITS)
 
 
 def mnist_info(options: MnistOptions) -> DataInfo:

@@ -16,8 +16,7 @@ from typing import Any
 import attrs
 import torch
 
-from ganzoo.components import DataInfo
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import DataInfo, GanzooError
 from ganzoo_datasets.common import check_split, resize, to_model_range
 from ganzoo_datasets.options import Cifar10Options, MnistOptions, cifar10_info, mnist_info
 

@@ -6,13 +6,12 @@ torch-free: listing plugins and validating recipes import it, and the models loa
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterDiscriminators, RegisterGenerators
 from ganzoo_dcgan.options import DCGANDiscriminatorOptions, DCGANGeneratorOptions, check_image_size
 
 
-@ganzoo.hookimpl
-def register_generators(register: Register) -> None:
+@hookimpl
+def register_generators(register: RegisterGenerators) -> None:
     register(
         "dcgan",
         "ganzoo_dcgan.models:DCGANGenerator",
@@ -24,8 +23,8 @@ def register_generators(register: Register) -> None:
     )
 
 
-@ganzoo.hookimpl
-def register_discriminators(register: Register) -> None:
+@hookimpl
+def register_discriminators(register: RegisterDiscriminators) -> None:
     register(
         "dcgan",
         "ganzoo_dcgan.models:DCGANDiscriminator",

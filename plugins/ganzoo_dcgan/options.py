@@ -5,12 +5,12 @@ Torch-free on purpose: recipes are validated and plugins listed without importin
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from ganzoo import DataInfo, option, options_class
+from ganzoo.plugin import SUPPORTED_SIZES, check_image_size, option, options_class, supported_size
 
-# The networks grow from a 4x4 (or, for 28, a 7x7) map by doubling its side, so they take these sizes.
-SUPPORTED_SIZES = (8, 16, 28, 32, 64, 128)
+__all__ = ["SUPPORTED_SIZES", "DCGANDiscriminatorOptions", "DCGANGeneratorOptions", "check_image_size",
+           "supported_size"]
 
 
 @options_class
@@ -47,16 +47,3 @@ class DCGANDiscriminatorOptions:
         help="how a conditional D sees the class: one-hot label maps as extra input channels, or an inner "
         "product of a class embedding with its features (projection discriminator)",
     )
-
-
-def supported_size(shape: tuple[int, ...]) -> bool:
-    """Whether a sample shape (C, H, W) is a square image of a size the networks can take."""
-    return len(shape) == 3 and shape[1] == shape[2] and shape[1] in SUPPORTED_SIZES
-
-
-def check_image_size(options: Any, data: DataInfo) -> None:
-    """Reject data the networks cannot take, at recipe validation, before anything is built."""
-    if not supported_size(data.shape):
-        sizes = ", ".join(map(str, SUPPORTED_SIZES))
-        got = "x".join(map(str, data.shape[1:])) if len(data.shape) == 3 else f"of shape {list(data.shape)}"
-        raise ValueError(f"dcgan supports square images of sizes {sizes}; the data is {got}")

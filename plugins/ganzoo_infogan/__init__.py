@@ -15,15 +15,20 @@ Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module.
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
-from ganzoo_dcgan.options import check_image_size
+from ganzoo.plugin import (
+    ClassifierOptions,
+    RegisterDiscriminators,
+    RegisterGenerators,
+    RegisterLosses,
+    RegisterMetrics,
+    check_image_size,
+    hookimpl,
+)
 from ganzoo_infogan.options import InfoGANDiscriminatorOptions, InfoGANGeneratorOptions, InfoGANLossOptions
-from ganzoo_metrics.options import ClassifierOptions
 
 
-@ganzoo.hookimpl
-def register_generators(register: Register) -> None:
+@hookimpl
+def register_generators(register: RegisterGenerators) -> None:
     register(
         "infogan",
         "ganzoo_infogan.models:InfoGANGenerator",
@@ -35,8 +40,8 @@ def register_generators(register: Register) -> None:
     )
 
 
-@ganzoo.hookimpl
-def register_discriminators(register: Register) -> None:
+@hookimpl
+def register_discriminators(register: RegisterDiscriminators) -> None:
     register(
         "infogan",
         "ganzoo_infogan.models:InfoGANDiscriminator",
@@ -48,8 +53,8 @@ def register_discriminators(register: Register) -> None:
     )
 
 
-@ganzoo.hookimpl
-def register_losses(register: Register) -> None:
+@hookimpl
+def register_losses(register: RegisterLosses) -> None:
     register(
         "infogan",
         "ganzoo_infogan.loss:InfoGANLoss",
@@ -59,8 +64,8 @@ def register_losses(register: Register) -> None:
     )
 
 
-@ganzoo.hookimpl
-def register_metrics(register: Register) -> None:
+@hookimpl
+def register_metrics(register: RegisterMetrics) -> None:
     register(
         "infogan-codes",
         "ganzoo_infogan.metric:CodeClassMetric",

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import DBatch, DOutput, GBatch
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import NonSaturatingObjective, DBatch, DOutput, GanzooError, GBatch
 from ganzoo_infogan.options import InfoGANLossOptions
-from ganzoo_losses.logistic import NonSaturatingLoss
 
 
 def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
@@ -31,7 +29,7 @@ def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None
     return marginal - conditional
 
 
-class InfoGANLoss(NonSaturatingLoss):
+class InfoGANLoss(NonSaturatingObjective):
     def __init__(self, options: InfoGANLossOptions | None = None) -> None:
         options = options or InfoGANLossOptions()
         self.categorical_weight, self.continuous_weight = options.categorical_weight, options.continuous_weight

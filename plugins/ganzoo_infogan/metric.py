@@ -1,7 +1,7 @@
 """``infogan-codes``: does the categorical code alone say which digit a sample is?
 
 Samples are drawn with z ~ N(0, I) (seeded), the categorical code each z holds is read with the generator's
-``latent_codes``, and the cached real-data classifier (ganzoo_metrics') names each sample's class. Codes are
+``latent_codes``, and the cached real-data classifier (the core's, shared with the image metrics) names each sample's class. Codes are
 then mapped to classes in the best way, one code value to one class (the Hungarian assignment on the
 code x class counts), and the error is the share of samples whose code does not map to their class: the
 InfoGAN paper's figure (about 5% on MNIST). ``error_many_to_one`` maps each code value to its most frequent
@@ -14,9 +14,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
-from ganzoo_metrics.options import ClassifierOptions
+from ganzoo.plugin import ClassifierMetric, ClassifierOptions, GanzooError, labelled_images, latent_codes
 
 
 class CodeClassMetric(ClassifierMetric):
@@ -26,13 +24,13 @@ class CodeClassMetric(ClassifierMetric):
         super().__init__(options or ClassifierOptions())
 
     def applies_to(self, context: Any) -> bool:
-        return labelled_images(context) and callable(getattr(context.generator, "latent_codes", None))
+        return labelled_images(context) and latent_codes(context.generator) is not None
 
     @torch.no_grad()
     def compute(self, context: Any) -> dict[str, float]:
         self.require(context)
         generator = context.generator
-        if not callable(getattr(generator, "latent_codes", None)):
+        if latent_codes(generator) is None:
             raise GanzooError(f"infogan-codes: {context.describe()} has no latent codes (an infogan generator has)")
         classifier = self.classifier(context)
         z = torch.randn(context.n, context.card.latent_dim, generator=torch.Generator().manual_seed(context.seed))

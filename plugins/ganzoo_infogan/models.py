@@ -6,9 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo_acgan.models import HeadedDiscriminator
-from ganzoo_dcgan.models import DCGANGenerator
-from ganzoo_dcgan.options import DCGANGeneratorOptions
+from ganzoo.plugin import ConvGenerator, HeadedDiscriminator
 from ganzoo_infogan.options import InfoGANDiscriminatorOptions, InfoGANGeneratorOptions
 
 TRAVERSAL = 10  # values of a continuous code in a traversal row, from -2 to 2 (the paper's figures)
@@ -25,7 +23,7 @@ class InfoGANGenerator(nn.Module):
         self.noise_dim, self.categorical, self.continuous = options.noise_dim, options.categorical, options.continuous
         self.latent_dim = self.noise_dim + self.categorical + self.continuous
         self.num_classes = 0
-        self.net = DCGANGenerator(DCGANGeneratorOptions(latent_dim=self.latent_dim, width=options.width), shape=shape)
+        self.net = ConvGenerator(shape=shape, latent_dim=self.latent_dim, width=options.width)
 
     def latent_codes(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """The codes a z holds: ``categorical`` [N] (long) and ``continuous`` [N, continuous]."""

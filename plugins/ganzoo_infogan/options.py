@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ganzoo.options import option, options_class
+from ganzoo.plugin import option, options_class
 
 
 @options_class

@@ -6,14 +6,12 @@ options, and only building a loss imports the ``"module:attr"`` factory (and tor
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.components import NoOptions
-from ganzoo.hookspecs import Register
-from ganzoo_losses.options import LeastSquaresOptions, WassersteinOptions
+from ganzoo.plugin import Needs, NoOptions, RegisterLosses, hookimpl
+from ganzoo_losses.options import LeastSquaresOptions, WassersteinOptions, check_pairing
 
 
-@ganzoo.hookimpl
-def register_losses(register: Register) -> None:
+@hookimpl
+def register_losses(register: RegisterLosses) -> None:
     register(
         "minimax",
         "ganzoo_losses.logistic:MinimaxLoss",
@@ -43,4 +41,12 @@ def register_losses(register: Register) -> None:
         "ganzoo_losses.least_squares:LeastSquaresLoss",
         description="LSGAN: squared distance of raw D scores to target values (default a=0, b=1, c=1).",
         options=LeastSquaresOptions,
+    )
+    register(
+        "rpgan",
+        "ganzoo_losses.relativistic:RelativisticPairingLoss",
+        description="RpGAN (R3GAN's loss): softplus of real-minus-fake logits, each real paired with one fake.",
+        options=NoOptions,
+        check_recipe=check_pairing,
+        needs=Needs(real_logits=True),
     )

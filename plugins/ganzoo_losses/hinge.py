@@ -6,18 +6,18 @@ SAGAN and BigGAN (with spectral normalisation) prefer it; G simply raises the cr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import GANLoss, NoOptions
+from ganzoo.plugin import GANLoss, NoOptions
 
 
 class HingeLoss(GANLoss):
     """D: mean(relu(1 - real)) + mean(relu(1 + fake)); G: -mean(fake). Scores are reported raw."""
 
-    kind: Literal["logistic", "critic"] = "critic"
+    family: ClassVar[Literal["logistic", "critic"]] = "critic"
 
     def __init__(self, options: NoOptions | None = None) -> None:
         self.options = options if options is not None else NoOptions()

@@ -7,25 +7,25 @@ gradients at any logit, where ``log(sigmoid(l))`` turns into log(0) = -inf for l
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import GANLoss, NoOptions
+from ganzoo.plugin import GANLoss, NoOptions, logistic_d_loss, non_saturating_g_loss
 
 
 class _LogisticLoss(GANLoss):
     """The discriminator side shared by both forms: binary cross-entropy of real -> 1, fake -> 0."""
 
-    kind: Literal["logistic", "critic"] = "logistic"
+    family: ClassVar[Literal["logistic", "critic"]] = "logistic"
 
     def __init__(self, options: NoOptions | None = None) -> None:
         self.options = options if options is not None else NoOptions()
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         """-[log D(x) + log(1 - D(G(z)))]; equals log 4 when D = 1/2 everywhere."""
-        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        return logistic_d_loss(real_logits, fake_logits)
 
 
 class MinimaxLoss(_LogisticLoss):
@@ -44,4 +44,4 @@ class NonSaturatingLoss(_LogisticLoss):
     which stays near -1 exactly when D rejects the fakes."""
 
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
-        return F.softplus(-fake_logits).mean()
+        return non_saturating_g_loss(fake_logits)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from ganzoo.options import option, options_class
+from ganzoo.plugin import option, options_class
 
 
 @options_class
@@ -27,3 +27,13 @@ class LeastSquaresOptions:
     fake_target: float = option(0.0, help="a: the score D wants on generated samples")
     real_target: float = option(1.0, help="b: the score D wants on real samples")
     generator_target: float = option(1.0, help="c: the score G wants D to give its samples")
+
+
+def check_pairing(options: Any, context: Any) -> None:
+    """rpgan pairs sample i of the real batch with sample i of the fake one: a discriminator that judges
+    several samples as one (PacGAN's ``pack``) gives one logit per pack, not per sample."""
+    discriminator = context.components.get("discriminator")
+    pack = getattr(getattr(discriminator, "options", None), "pack", 1)
+    if pack != 1:
+        raise ValueError(f"rpgan pairs each real with one fake, but discriminator {discriminator.name!r} packs "
+                         f"{pack} samples per logit (discriminator.pack = {pack}); allowed: pack = 1")

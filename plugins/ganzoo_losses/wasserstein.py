@@ -7,18 +7,18 @@ take any constraint and the schedule (k critic steps, optimisers) stays loss-agn
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 
-from ganzoo.components import GANLoss
+from ganzoo.plugin import GANLoss
 from ganzoo_losses.options import WassersteinOptions
 
 
 class WassersteinLoss(GANLoss):
     """Critic: E[f(G(z))] - E[f(x)]; generator: -E[f(G(z))]. Scores are raw, unbounded critic values."""
 
-    kind: Literal["logistic", "critic"] = "critic"
+    family: ClassVar[Literal["logistic", "critic"]] = "critic"
 
     def __init__(self, options: WassersteinOptions | None = None) -> None:
         self.options = options if options is not None else WassersteinOptions()

@@ -9,20 +9,20 @@ This module must stay torch-free (``ganzoo list``, ``ganzoo validate`` import it
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterMetrics
 from ganzoo_metrics.options import (
     ClassCoverageOptions,
     ClassifierOptions,
-    InceptionOptions,
+    FidelityOptions,
     ModeCoverageOptions,
     ParzenOptions,
     SupportOptions,
+    check_stacked_data,
 )
 
 
-@ganzoo.hookimpl
-def register_metrics(register: Register) -> None:
+@hookimpl
+def register_metrics(register: RegisterMetrics) -> None:
     register(
         "mode-coverage",
         "ganzoo_metrics.modes:ModeCoverage",
@@ -84,11 +84,26 @@ def register_metrics(register: Register) -> None:
         options=ParzenOptions,
         conditional=True,
     )
+    for name, cls, what in (
+        ("fid", "FID", "FID"),
+        ("kid", "KID", "KID (mean and std over subsets)"),
+        ("isc", "ISC", "Inception Score (mean and std over splits)"),
+        ("prc", "PRC", "precision, recall and F-score in Inception features"),
+    ):
+        register(
+            name,
+            f"ganzoo_metrics.fidelity:{cls}",
+            description=f"images: {what} by torch-fidelity (the fid extra) with local Inception weights "
+            "(--inception-weights or $GANZOO_INCEPTION_WEIGHTS)",
+            options=FidelityOptions,
+            conditional=True,
+            data_kinds=("image",),
+        )
     register(
-        "inception",
-        "ganzoo_metrics.inception:Inception",
-        description="FID, IS and KID with local Inception v3 weights (inception.weights or $GANZOO_INCEPTION_WEIGHTS)",
-        options=InceptionOptions,
-        conditional=True,
+        "stacked-modes",
+        "ganzoo_metrics.stacked:StackedModes",
+        description="stacked-digits: modes captured of 1000 and KL to uniform (PacGAN's protocol), beside the real data's",
+        options=ClassifierOptions,
         data_kinds=("image",),
+        check_recipe=check_stacked_data,
     )

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.evaluation.frechet import frechet_from_features
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
+from ganzoo.plugin import ClassifierMetric, frechet_from_features, labelled_images
 
 WHAT = "classifier features"
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.errors import GanzooError
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
-from ganzoo_metrics.classifier import accuracy
+from ganzoo.plugin import accuracy, ClassifierMetric, GanzooError, labelled_images
 
 
 class ConditionalAccuracy(ClassifierMetric):

@@ -12,8 +12,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
+from ganzoo.plugin import ClassifierMetric, GanzooError, labelled_images
 from ganzoo_metrics.histogram import reverse_kl_uniform
 
 

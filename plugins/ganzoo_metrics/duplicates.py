@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.errors import GanzooError
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
+from ganzoo.plugin import ClassifierMetric, GanzooError, labelled_images
 from ganzoo_metrics.support import by_class, closest_pair, duplicate_rate, matched
 
 

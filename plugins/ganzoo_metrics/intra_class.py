@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.errors import GanzooError
-from ganzoo.evaluation.frechet import frechet_distance, gaussian_stats
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
+from ganzoo.plugin import ClassifierMetric, frechet_distance, GanzooError, gaussian_stats, labelled_images
 from ganzoo_metrics.support import by_class, matched, mean_pair_distance
 
 

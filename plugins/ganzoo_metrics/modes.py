@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.plugin import GanzooError
 from ganzoo_metrics.histogram import reverse_kl_uniform
 from ganzoo_metrics.options import ModeCoverageOptions
 

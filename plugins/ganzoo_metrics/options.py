@@ -3,38 +3,22 @@ without building anything. In ``ganzoo eval`` they are set with ``--set METRIC.O
 
 from __future__ import annotations
 
-from ganzoo.options import option, options_class
+from typing import Any
+
+from ganzoo.plugin import ClassifierOptions, option, options_class
 
 INCEPTION_ENV = "GANZOO_INCEPTION_WEIGHTS"
+__all__ = ["INCEPTION_ENV", "ClassCoverageOptions", "ClassifierOptions", "InceptionOptions", "ModeCoverageOptions",
+           "ParzenOptions", "SupportOptions", "check_stacked_data"]
 
 
 @options_class
 class ModeCoverageOptions:
-    """The mode-collapse protocol of Unrolled GAN / VEEGAN / PacGAN / GDPP (see DESIGN.md)."""
+    """The mode-collapse protocol of Unrolled GAN / VEEGAN / PacGAN / GDPP (see docs/design.md)."""
 
     threshold: float = option(
         3.0, min=0.0, exclusive_min=True, help="a sample is high quality within this many std of its nearest mode"
     )
-
-
-@options_class
-class ClassifierOptions:
-    """The small classifier that ganzoo trains once per dataset on the real training split, then caches.
-
-    Its options are part of the cache key: metrics given the same options share one classifier.
-    """
-
-    epochs: int = option(30, min=1, help="passes over the training split (capped by max_steps)")
-    max_steps: int = option(3000, min=1, help="at most this many optimiser steps, for the large sets")
-    batch_size: int = option(128, min=1, help="training batch size")
-    width: int = option(16, min=2, help="channels of the first convolution (doubled in the second block)")
-    features: int = option(
-        32, min=2, help="size of the feature layer the Fréchet distance is measured in (keep the test split "
-        "at 10 or more images per feature: digits has 360)"
-    )
-    lr: float = option(3e-3, min=0.0, exclusive_min=True, help="Adam learning rate")
-    augment: bool = option(True, help="random shifts of up to 1/16 of the image side while training")
-    seed: int = option(0, min=0, help="seeds the classifier's initialisation and batches")
 
 
 @options_class
@@ -71,15 +55,31 @@ class ParzenOptions:
 
 
 @options_class
-class InceptionOptions:
-    """FID, Inception Score and KID in the feature space of torchvision's Inception v3, with LOCAL weights."""
+class FidelityOptions:
+    """FID, KID, Inception Score and precision/recall as torch-fidelity computes them (the ``fid`` extra),
+    in the feature space of the standard Inception v3 (pt_inception-2015-12-05) read from LOCAL disk."""
 
     weights: str = option(
-        "", help=f"a torchvision inception_v3 state dict (.pth) on local disk; empty = ${INCEPTION_ENV}; "
-        "ganzoo never downloads it"
+        "", help=f"torch-fidelity's inception-v3-compat weights (pt_inception-2015-12-05, .pth) on local disk; "
+        f"empty = ${INCEPTION_ENV}; ganzoo never downloads them (ganzoo eval --inception-weights FILE)"
     )
-    image_size: int = option(299, min=16, help="images are resized to this side before the network")
-    batch_size: int = option(50, min=1, help="images through the network at once")
-    splits: int = option(10, min=1, help="the Inception Score's mean and std are taken over this many splits")
-    kid_subsets: int = option(100, min=1, help="KID's mean and std over this many random subsets")
-    kid_subset_size: int = option(1000, min=2, help="samples per KID subset (capped by the samples available)")
+    real: str = option(
+        "train", help="the real images: 'train' or 'test' (that split of the run's dataset), or a folder of "
+        "png/jpg images"
+    )
+    real_n: int = option(
+        0, min=0, help="real images drawn from the split (seeded); 0 = the whole split"
+    )
+    batch_size: int = option(64, min=1, help="images through the network at once")
+    isc_splits: int = option(10, min=1, help="isc: the Inception Score's mean and std over this many splits")
+    kid_subsets: int = option(100, min=1, help="kid: mean and std over this many random subsets")
+    kid_subset_size: int = option(1000, min=2, help="kid: samples per subset (must not exceed either side's count)")
+    prc_neighborhood: int = option(3, min=1, help="prc: nearest neighbours that set each manifold ball's radius")
+
+
+def check_stacked_data(options: Any, context: Any) -> None:
+    """At recipe validation: ``stacked-modes`` judges stacked-digits data only (torch-free, for ``validate``)."""
+    data = context.components.get("data")
+    if data is not None and data.name != "stacked-digits":
+        raise ValueError(f"stacked-modes counts the 1000 modes of 'stacked-digits' data; this recipe's data is "
+                         f"{data.name!r} (allowed: data.name = 'stacked-digits')")

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.evaluation.warn import warn
+from ganzoo.plugin import data_form, warn
 from ganzoo_metrics.options import ParzenOptions
 
 DEFAULT_SIGMAS = tuple(float(s) for s in torch.logspace(-3, 0, 30, dtype=torch.float64))
@@ -87,7 +87,7 @@ class Parzen:
 
     def _real(self, context: Any) -> tuple[torch.Tensor, torch.Tensor]:
         options = self.options
-        if hasattr(context.dataset("train"), "sample"):  # an endless source: independent fresh draws
+        if data_form(context.dataset("train")) == "sample":  # an endless source: independent fresh draws
             validation = context.real("validation", options.validation_points)[0]
             return validation, context.real("test", options.test_points)[0]
         train = context.real("train")[0]

@@ -15,8 +15,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
-from ganzoo_metrics.base import ClassifierMetric, labelled_images
+from ganzoo.plugin import ClassifierMetric, GanzooError, labelled_images
 from ganzoo_metrics.support import matched, prdc
 
 FIGURES = ("precision", "recall", "density", "coverage")

@@ -6,8 +6,7 @@ torch-free: listing plugins and validating recipes import it, and the models loa
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, RegisterDiscriminators, RegisterGenerators
 from ganzoo_mlp.options import (
     MLPDiscriminatorOptions,
     MLPGeneratorOptions,
@@ -19,8 +18,8 @@ from ganzoo_mlp.options import (
 DATA_KINDS = ("flat", "image")
 
 
-@ganzoo.hookimpl
-def register_generators(register: Register) -> None:
+@hookimpl
+def register_generators(register: RegisterGenerators) -> None:
     register(
         "mlp",
         "ganzoo_mlp.models:MLPGenerator",
@@ -32,8 +31,8 @@ def register_generators(register: Register) -> None:
     )
 
 
-@ganzoo.hookimpl
-def register_discriminators(register: Register) -> None:
+@hookimpl
+def register_discriminators(register: RegisterDiscriminators) -> None:
     register(
         "mlp",
         "ganzoo_mlp.models:MLPDiscriminator",

@@ -15,25 +15,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ganzoo.layers import group_spread
+from ganzoo.plugin import check_labels, group_spread
 from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
-
-
-def check_labels(c: torch.Tensor | None, num_classes: int, batch: int, who: str) -> torch.Tensor:
-    """The labels a conditional model needs, or a ValueError that says what was expected.
-
-    The range is not checked: that would synchronise with the GPU on every step, and ``nn.Embedding``
-    already rejects an index out of range.
-    """
-    if c is None:
-        raise ValueError(
-            f"{who} is conditional on {num_classes} classes: pass c, a LongTensor of class indices of shape [N]"
-        )
-    if c.shape != (batch,) or c.dtype.is_floating_point or c.dtype == torch.bool:
-        raise ValueError(
-            f"{who} expects c as integer class indices of shape [{batch}]; got {c.dtype} of shape {list(c.shape)}"
-        )
-    return c.long()
 
 
 def mlp(

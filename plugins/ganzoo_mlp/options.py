@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ganzoo import DataInfo, option, options_class
+from ganzoo.plugin import DataInfo, option, options_class
 
 #: bounds that keep a build within memory (a typo of 1e12 fails validation, not the allocator)
 MAX_WIDTH = 16_384

@@ -13,14 +13,12 @@ Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module to learn 
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.components import NoOptions
-from ganzoo.hookspecs import Register
+from ganzoo.plugin import hookimpl, NoOptions, RegisterRegularizers
 from ganzoo_regularizers.options import ClipOptions, DraganOptions, GradientPenaltyOptions
 
 
-@ganzoo.hookimpl
-def register_regularizers(register: Register) -> None:
+@hookimpl
+def register_regularizers(register: RegisterRegularizers) -> None:
     register(
         "gradient-penalty",
         "ganzoo_regularizers.penalties:GradientPenalty",

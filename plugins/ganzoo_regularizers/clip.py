@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.components import Regularizer
+from ganzoo.plugin import Regularizer
 from ganzoo_regularizers.options import ClipOptions
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.components import DBatch, DOutput, Regularizer
+from ganzoo.plugin import DBatch, DOutput, Regularizer
 from ganzoo_regularizers.options import DraganOptions, GradientPenaltyOptions
 
 

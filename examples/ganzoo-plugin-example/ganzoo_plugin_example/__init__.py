@@ -8,8 +8,7 @@ component is built. The options classes and the ``check``/``info`` functions liv
 
 from __future__ import annotations
 
-import ganzoo
-from ganzoo.components import NoOptions
+from ganzoo.plugin import Needs, NoOptions, hookimpl
 from ganzoo_plugin_example.options import (
     ResNetDiscriminatorOptions,
     ResNetGeneratorOptions,
@@ -19,7 +18,7 @@ from ganzoo_plugin_example.options import (
 )
 
 
-@ganzoo.hookimpl
+@hookimpl
 def register_generators(register):
     register(
         "resnet",
@@ -31,7 +30,7 @@ def register_generators(register):
     )
 
 
-@ganzoo.hookimpl
+@hookimpl
 def register_discriminators(register):
     register(
         "resnet",
@@ -43,17 +42,18 @@ def register_discriminators(register):
     )
 
 
-@ganzoo.hookimpl
+@hookimpl
 def register_losses(register):
     register(
         "ragan",
         "ganzoo_plugin_example.ragan:RaGANLoss",
         description="Relativistic average GAN (RaGAN): does D find real data more realistic than fake on average?",
         options=NoOptions,
+        needs=Needs(real_logits=True),
     )
 
 
-@ganzoo.hookimpl
+@hookimpl
 def register_datasets(register):
     register(
         "shapes",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo import DataInfo, option, options_class
+from ganzoo.plugin import DataInfo, option, options_class
 
 # The ResNets grow from (or shrink to) a 4x4 map by doubling its side, so they take these square sizes.
 SUPPORTED_SIZES = (8, 16, 32, 64, 128)

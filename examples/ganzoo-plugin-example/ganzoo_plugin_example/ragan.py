@@ -9,26 +9,25 @@ binary cross-entropy; the generator's is the discriminator's with the labels swa
 
 (softplus(-t) = -log sigmoid(t) and softplus(t) = -log(1 - sigmoid(t)), finite at any logit.)
 
-The generator's loss needs real logits too: ``needs_real_logits = True`` asks ganzoo's trainer to score a
-fresh real batch in G's step and pass it as ``g_loss(fake_logits, real_logits=...)``.
+The generator's loss needs real logits too: the loss is registered with ``needs=Needs(real_logits=True)``, which
+asks ganzoo's trainer to score a fresh real batch in G's step and pass it as ``batch.real_out``, read by
+``g_objective``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 
-from ganzoo.components import GANLoss, NoOptions
+from ganzoo.plugin import GANLoss, GBatch, NoOptions
 
 
 class RaGANLoss(GANLoss):
     # D's raw output is not a probability here (only the relative sigmoid(C(x_r) - mean C(x_f)) is), so the
     # trainer should report raw scores.
-    kind: Literal["logistic", "critic"] = "critic"
-
-    needs_real_logits = True
+    family: ClassVar[Literal["logistic", "critic"]] = "critic"
 
     def __init__(self, options: NoOptions | None = None) -> None:
         self.options = options if options is not None else NoOptions()
@@ -39,7 +38,12 @@ class RaGANLoss(GANLoss):
             + F.softplus(fake_logits - real_logits.mean()).mean()
         )
 
-    def g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
+    def g_objective(self, batch: GBatch) -> torch.Tensor:
+        assert batch.real_out is not None  # registered with needs=Needs(real_logits=True)
+        return self.relativistic_g_loss(batch.fake_out.logits, batch.real_out.logits)
+
+    def relativistic_g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
+        """G's side: the discriminator's loss with the labels swapped."""
         real_logits = real_logits.detach()  # D is not trained in G's step
         return (
             F.softplus(-(fake_logits - real_logits.mean())).mean()

@@ -45,8 +45,8 @@ def test_ragan_loss_matches_its_formula():
     d_expected = (softplus(-2.0) + softplus(0.0)) / 2 + (softplus(-2.0) + softplus(0.0)) / 2
     g_expected = (softplus(2.0) + softplus(0.0)) / 2 + (softplus(2.0) + softplus(0.0)) / 2
     assert loss.d_loss(real, fake).item() == pytest.approx(d_expected)
-    assert loss.needs_real_logits  # the trainer passes fresh real logits to g_loss
-    assert loss.g_loss(fake, real).item() == pytest.approx(g_expected)
+    assert loss.needs.real_logits  # the trainer passes fresh real logits to g_objective
+    assert loss.relativistic_g_loss(fake, real).item() == pytest.approx(g_expected)
     # equal logits: neither side is more realistic, both losses are 2 log 2
     same = torch.zeros(3)
     assert loss.d_loss(same, same).item() == pytest.approx(2 * math.log(2))
@@ -56,7 +56,7 @@ def test_ragan_loss_is_finite_with_gradients_at_extreme_logits():
     loss = ganzoo.build_loss("ragan")
     real = torch.tensor([1e4, -1e4], requires_grad=True)
     fake = torch.tensor([-1e4, 1e4], requires_grad=True)
-    total = loss.d_loss(real, fake) + loss.g_loss(fake, real)
+    total = loss.d_loss(real, fake) + loss.relativistic_g_loss(fake, real)
     total.backward()
     assert torch.isfinite(total) and torch.isfinite(real.grad).all() and torch.isfinite(fake.grad).all()
 

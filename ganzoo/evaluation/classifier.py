@@ -1,5 +1,9 @@
 """The small classifier behind the image metrics: trained by ganzoo on the real training split, once.
 
+It is shared by every metric plugin that judges labelled images (the built-in metrics, InfoGAN's code
+metric), hence in the core; plugins reach it through :mod:`ganzoo.plugin`. :class:`ClassifierMetric` is their
+common base.
+
 No download and no foreign weights: a few convolutions trained for a fixed budget with a fixed seed, so
 the same dataset and options always give the same network. It is cached as safetensors under
 ``<cache>/classifiers/<dataset>-<hash>.safetensors`` (hash of the dataset's options, the classifier's
@@ -25,9 +29,9 @@ from torch import nn
 
 from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
+from ganzoo.classifier_options import ClassifierOptions
 from ganzoo.errors import GanzooError
 from ganzoo.options import options_to_dict
-from ganzoo_metrics.options import ClassifierOptions
 
 VERSION = 1
 META_KEY = "ganzoo.classifier"
@@ -206,3 +210,40 @@ def random_shift(x: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
     rows = torch.arange(h)[None, :, None] + dy[:, None, None]
     cols = torch.arange(w)[None, None, :] + dx[:, None, None]
     return padded[torch.arange(n)[:, None, None], rows, cols].permute(0, 3, 1, 2).contiguous()
+
+
+def labelled_images(context: Any) -> bool:
+    """Whether the generator's data are images with class labels (what the classifier is trained on)."""
+    info = context.data_info
+    return info is not None and info.kind == "image" and info.num_classes > 0
+
+
+class ClassifierMetric:
+    """Base of the metrics judged by the cached real-data classifier."""
+
+    name = "classifier metric"
+
+    def __init__(self, options: ClassifierOptions) -> None:
+        self.options = options
+        self._classifiers: dict[str, Classifier] = {}
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def require(self, context: Any) -> None:
+        """A one-line error when the data are not labelled images."""
+        if not labelled_images(context):
+            raise GanzooError(
+                f"{self.name}: {context.describe()}; it needs labelled image data (digits, mnist, cifar10...)"
+            )
+
+    def classifier(self, context: Any) -> Classifier:
+        key = str(cache_path(context, self.options))
+        if key not in self._classifiers:
+            self._classifiers[key] = classifier_for(context, self.options)
+        return self._classifiers[key]
+
+    def memo(self, context: Any, what: str, compute: Any) -> Any:
+        """``compute()`` once per classifier and ``what`` (real-data features, the floor)."""
+        key = (str(self.classifier(context).path), what)
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
