@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import io
 import json
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -66,29 +67,67 @@ window.addEventListener("load", function () {
 
 
 # ---------------------------------------------------------------- reading the run folder
+GRID_PIXELS_MAX = 64_000_000  # a sample grid larger than this is not one ganzoo wrote (a decompression bomb)
+
+
+def own_file(path: Path) -> Path | None:
+    """``path`` when the run folder holds it as a regular file, None when absent. A symbolic link is
+    refused: the page is made to be shared, and following a link would inline a file from elsewhere."""
+    if path.is_symlink():
+        raise GanzooError(f"{path}: is a symbolic link; a report inlines only the run folder's own files: "
+                          "replace the link by the file or remove it")
+    if path.exists() and not path.is_file():
+        raise GanzooError(f"{path}: is not a file; ganzoo writes a file there")
+    return path if path.exists() else None
+
+
 def read_rows(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
+    """The rows of metrics.jsonl that have an integer step; a line cut short by a crash, not UTF-8 or not
+    an object is passed over: the rest still reports."""
+    path = own_file(run_dir / "metrics.jsonl")
+    if path is None:
         return []
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for raw in path.read_bytes().splitlines():
         try:
-            row = json.loads(line)
-        except ValueError:  # a line cut short by a crash: the rest still reports
+            row = json.loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
             continue
-        if isinstance(row, dict):
+        if isinstance(row, dict) and type(row.get("step")) is int:
             rows.append(row)
     return rows
 
 
 def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
-    """``(step, path)`` of every ``samples/step-NNNNNN.png``, by step."""
+    """``(step, path)`` of every ``samples/step-NNNNNN.png``, by step; each one checked to be a PNG image
+    of a sane size (one line naming the file otherwise)."""
+    folder = run_dir / "samples"
+    if folder.is_symlink():
+        own_file(folder)  # raises
     found = []
-    for path in (run_dir / "samples").glob("step-*.png"):
+    for path in folder.glob("step-*.png"):
         match = re.fullmatch(r"step-(\d+)\.png", path.name)
-        if match:
+        if match and own_file(path) is not None:
+            check_png(path)
             found.append((int(match.group(1)), path))
     return sorted(found)
+
+
+def check_png(path: Path) -> None:
+    """A PNG that Pillow reads, within :data:`GRID_PIXELS_MAX` pixels, checked before it is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.format != "PNG":
+                raise GanzooError(f"{path}: is {image.format}, not a PNG image; ganzoo writes PNG grids there")
+            if image.width * image.height > GRID_PIXELS_MAX:
+                raise GanzooError(f"{path}: {image.width}x{image.height} pixels; a sample grid has at most "
+                                  f"{GRID_PIXELS_MAX:,}: remove the file")
+            image.verify()
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as err:
+        raise GanzooError(f"{path}: not a readable PNG image ({err or type(err).__name__}); "
+                          "remove or replace it") from None
 
 
 def evaluation(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, tuple[int, float | None, float | None]]]:
@@ -121,7 +160,7 @@ def worst_classes(figures: Mapping[str, Mapping[str, tuple[int, float | None, fl
     lines = []
     for metric, values in figures.items():
         for figure, (step, value, _) in values.items():
-            if figure.endswith("worst_class") and value is not None:
+            if figure.endswith("worst_class") and value is not None and math.isfinite(value):
                 what = figure.removesuffix("worst_class").rstrip("_")
                 lines.append(f"worst class by {metric}{' ' + what if what else ''}: class {int(value)} (step {step})")
     return lines
@@ -162,9 +201,11 @@ def _spread(items: list[Any], most: int) -> list[Any]:
 
 def curves_png(run_dir: Path, rows: list[dict[str, Any]]) -> bytes | None:
     """curves.png as the run left it, or drawn from metrics.jsonl when it is missing (an interrupted run)."""
-    path = run_dir / "curves.png"
-    if path.is_file():
+    path = own_file(run_dir / "curves.png")
+    if path is not None:
+        check_png(path)
         return path.read_bytes()
+    rows = _plottable(rows)
     if not any("d_loss" in row for row in rows):
         return None
     from ganzoo.training.artifacts import curves_figure
@@ -179,15 +220,32 @@ def curves_png(run_dir: Path, rows: list[dict[str, Any]]) -> bytes | None:
     return buffer.getvalue()
 
 
+TRAINING_KEYS = ("d_loss", "d_real", "d_fake")
+
+
+def _plottable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with only numbers to plot: a hand-edited log (a figure missing, a string value) still draws."""
+    kept = []
+    for row in rows:
+        clean = {key: value for key, value in row.items() if key == "d_output" or value is None
+                 or (isinstance(value, (int, float)) and not isinstance(value, bool))}
+        if "d_loss" in row and not all(isinstance(clean.get(key), (int, float)) for key in TRAINING_KEYS):
+            clean.pop("d_loss", None)  # not a whole training row: left out of the curves
+        kept.append(clean)
+    return kept
+
+
 # ---------------------------------------------------------------- the page
 def _img(data: bytes, mime: str, alt: str, **attrs: str) -> str:
     extra = "".join(f' {k}="{html.escape(v)}"' for k, v in attrs.items())
     return f'<img src="{data_uri(data, mime)}" alt="{html.escape(alt)}"{extra}>'
 
 
-def _number(value: float | None) -> str:
+def _number(value: Any) -> str:
     if value is None:
         return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):  # a hand-edited log: shown as it is
+        return str(value)
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
@@ -199,10 +257,11 @@ def _summary(recipe: Mapping[str, Any], rows: list[dict[str, Any]]) -> str:
         table = recipe.get(section)
         if isinstance(table, Mapping) and "name" in table:
             facts.append((label, str(table["name"])))
-    steps = (recipe.get("train") or {}).get("steps")
+    train_section = recipe.get("train")
+    steps = train_section.get("steps") if isinstance(train_section, Mapping) else None
     if train:
         last = train[-1]
-        facts.append(("steps", f"{last['step']:,} of {steps:,}" if isinstance(steps, int) else f"{last['step']:,}"))
+        facts.append(("steps", f"{last['step']:,} of {steps:,}" if type(steps) is int else f"{last['step']:,}"))
         for key, label in (("d_loss", "D loss"), ("g_loss", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
             if key in last:
                 facts.append((f"{label} (last logged)", _number(last[key])))
@@ -265,18 +324,22 @@ def _grids_section(grids: list[tuple[int, Path]]) -> str:
 def build_report(run_dir: str | Path) -> str:
     """The HTML text of a run's report."""
     run_dir = Path(run_dir)
-    recipe_path = run_dir / "recipe.toml"
-    if not recipe_path.is_file():
+    recipe_path = own_file(run_dir / "recipe.toml")
+    if recipe_path is None:
         raise GanzooError(f"{run_dir}: not a ganzoo run directory (no recipe.toml)")
-    recipe_text = recipe_path.read_text(encoding="utf-8")
     try:
+        recipe_text = recipe_path.read_text(encoding="utf-8")
         recipe = tomllib.loads(recipe_text)
+    except UnicodeDecodeError as err:
+        raise GanzooError(f"{recipe_path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise GanzooError(f"{recipe_path}: not valid TOML: {err}") from None
     rows = read_rows(run_dir)
     name = str(recipe.get("name") or run_dir.name)
     curves = curves_png(run_dir, rows)
-    quality = run_dir / "quality.png"
+    quality = own_file(run_dir / "quality.png")
+    if quality is not None:
+        check_png(quality)
     sections = [
         f"<h1>{html.escape(name)}</h1>",
         f'<p class="lead">{html.escape(str(recipe.get("description") or ""))}</p>',
@@ -289,7 +352,7 @@ def build_report(run_dir: str | Path) -> str:
         else '<p class="note">No curves yet (nothing logged).</p>',
         "<h2>Evaluation</h2>", _evaluation_section(rows),
     ]
-    if quality.is_file():
+    if quality is not None:
         sections.append(_img(quality.read_bytes(), "image/png", "evaluation figures over training"))
     sections += ["<h2>Recipe (as resolved)</h2>", f"<pre>{html.escape(recipe_text)}</pre>"]
     return (
