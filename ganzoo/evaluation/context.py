@@ -127,7 +127,22 @@ class EvalContext:
                     f"file; say where the data is on this machine with --data {missing[0]}=VALUE"
                 )
             self._options = self._component.parse(table, source=self.source, path="data")
+            self._check_data_fits(name)
         return self._component
+
+    def _check_data_fits(self, name: str) -> None:
+        """The data, as the user's --data options make it, holds samples of the generator's shape (and its
+        classes): figures against other data are meaningless, and a bigger image size costs memory for nothing.
+        Checked from the dataset's info, before anything is loaded."""
+        info = self._component.data_info(self._options)  # type: ignore[union-attr]
+        shape, classes = tuple(info.shape), int(info.num_classes)
+        if shape == tuple(self.card.shape) and (not self.conditional or classes == self.num_classes):
+            return
+        given = " ".join(f"--data {k}={v}" for k, v in self.data_options.items())
+        what = (f"samples of shape {list(shape)}" if shape != tuple(self.card.shape)
+                else f"{classes} classes (the generator has {self.num_classes})")
+        raise GanzooError(f"{self.source}: the data {name!r}{' with ' + given if given else ''} has {what}; the "
+                          f"generator makes {list(self.card.shape)}: evaluate against the data it was trained on")
 
     @property
     def dataset_options(self) -> Any:
