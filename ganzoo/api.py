@@ -27,7 +27,14 @@ from ganzoo.run_folder import RunFolder
 def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:
     component = registries().component(kind, name)
     parsed = component.parse(options, source="python", path=kind)
-    return component.load_factory()(parsed, **context)
+    built = component.load_factory()(parsed, **context)
+    if kind in ("generator", "discriminator"):  # what a Trainer writes into the weights, so they load again
+        from ganzoo.weights import ModelCard
+
+        built.card = ModelCard(role=kind, component=name, plugin=component.plugin, options=options_to_dict(parsed),
+                               shape=context["shape"], num_classes=context["num_classes"],
+                               latent_dim=getattr(built, "latent_dim", None))
+    return built
 
 
 def build_generator(name: str, *, shape: Iterable[int], num_classes: int = 0, **options: Any) -> Any:

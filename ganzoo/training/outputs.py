@@ -191,6 +191,9 @@ def save_weights(trainer: Trainer) -> None:
         roles["generator-ema"] = trainer.ema.module
     for role, module in roles.items():
         card = trainer.cards.get("discriminator" if role == "discriminator" else "generator")
+        if card is None and isinstance(getattr(module, "card", None), ModelCard):  # ganzoo.build_generator's
+            info = getattr(trainer.data, "info", None)
+            card = attrs.evolve(module.card, units=module.card.units or getattr(info, "units", None))
         if card is None:
             card = ModelCard(role=role, component=None, plugin=None, options={}, shape=trainer.sample_shape,
                              num_classes=trainer.num_classes, latent_dim=trainer.latent_dim)
