@@ -206,3 +206,33 @@ def test_report_refuses_a_grid_too_large_before_decoding_it(run_copy, capsys):
     assert grid.stat().st_size < 100_000
     assert main(["report", str(run_copy)]) == 2
     assert_one_line_error(capsys.readouterr().err, f"{grid}: 9000x8000 pixels", "at most 64,000,000")
+
+
+# ---------------------------------------------------------------- crafted checkpoints
+def _craft(path: Path, skeleton: str) -> None:
+    from safetensors.torch import save_file
+
+    save_file({"t0": torch.zeros(1)}, str(path), metadata={"ganzoo.checkpoint": skeleton})
+
+
+@pytest.mark.parametrize("skeleton", ['{"__tensor__": "t99"}', '[' * 100_000 + ']' * 100_000,
+                                      '{"__dict__": [[1, ' * 5000 + '0' + ']]}' * 5000, '"just a string"'],
+                         ids=["missing-tensor", "deep-json", "deep-structure", "not-a-table"])
+def test_a_crafted_newest_checkpoint_falls_back_to_the_one_before(run_copy, capsys, skeleton):
+    newest = max((run_copy / "checkpoints").glob("step-*.safetensors"))
+    _craft(newest, skeleton)
+    assert main(["run", "--resume", str(run_copy), "--quiet", "--set", "train.steps=6"]) == 0
+    err = capsys.readouterr().err
+    assert f"{newest}: not a ganzoo checkpoint" in err and "resuming from the checkpoint before it" in err
+    assert "Traceback" not in err
+    assert ganzoo.load_generator(run_copy).card.step == 6
+
+
+def test_every_checkpoint_crafted_is_a_note_then_one_error_line(run_copy, capsys):
+    for path in (run_copy / "checkpoints").glob("step-*.safetensors"):
+        _craft(path, '{"__tensor__": "t99"}')
+    assert main(["run", "--resume", str(run_copy), "--quiet", "--set", "train.steps=6"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "resuming from the checkpoint before it" in lines[0]  # the newest one's note
+    assert_one_line_error(lines[-1], "step-000002.safetensors: not a ganzoo checkpoint")
+    assert len(lines) == 2

@@ -91,3 +91,29 @@ def test_units_beyond_float32_are_refused(ring_run, tmp_path, capsys, units, say
     bad = rewrite(ring_run / "generator.safetensors", tmp_path / "units.safetensors", units=units)
     refuse(["sample", str(bad), "--out", str(tmp_path / "x.npy")], capsys, str(bad), says, "between -1e+30 and 1e+30")
     assert not (tmp_path / "x.npy").exists()
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    return train("dcgan-digits", tmp_path_factory.mktemp("digits") / "run")
+
+
+class Payload:
+    """Any object: torch.load(weights_only=True) refuses to rebuild it, so its code never runs."""
+
+    def __reduce__(self):
+        return (print, ("this must never be printed",))
+
+
+@pytest.mark.parametrize("content", ["pickle", "not-a-dict", "fc-not-a-tensor"])
+def test_an_inception_file_holding_a_pickle_is_one_line(digits_run, tmp_path, capsys, content):
+    path = tmp_path / "inception.pth"
+    if content == "pickle":
+        torch.save({"fc.weight": Payload()}, path)
+    else:
+        torch.save([1, 2] if content == "not-a-dict" else {"fc.weight": 3}, path)
+    assert main(["eval", str(digits_run), "-n", "50", "--metric", "inception", "--set",
+                 f"inception.weights={path}"]) == 2
+    captured = capsys.readouterr()
+    assert "this must never be printed" not in captured.out + captured.err
+    assert_one_line_error(captured.err, f"inception: {path}" if content != "pickle" else f"cannot read {path}")

@@ -70,10 +70,12 @@ def load_network(path: Path) -> nn.Module:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle errors, truncated files, forbidden globals: all one user-facing line
-        raise GanzooError(f"inception: cannot read {path} as a state dict ({type(err).__name__}: {err})") from None
+        first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")[:300]
+        raise GanzooError(f"inception: cannot read {path} as a state dict of tensors ({type(err).__name__}: "
+                          f"{first}); nothing in it was run") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
-    if not isinstance(state, dict) or "fc.weight" not in state:
+    if not isinstance(state, dict) or not isinstance(state.get("fc.weight"), torch.Tensor):
         raise GanzooError(f"inception: {path} is not a torchvision inception_v3 state dict (no fc.weight)")
     aux = any(key.startswith("AuxLogits.") for key in state)
     net = inception_v3(weights=None, aux_logits=aux, init_weights=False, num_classes=state["fc.weight"].shape[0])
