@@ -77,3 +77,19 @@ def test_eval_data_of_another_image_size_is_refused(digits_run, capsys, size):
 def test_eval_data_of_the_same_size_is_taken(digits_run, capsys):
     assert main(["eval", str(digits_run), "-n", "50", "--metric", "duplicates", "--data", "image_size=16",
                  "--json"]) == 0
+
+
+def test_set_reaches_an_entry_of_a_list_of_tables(tmp_path, capsys):
+    """README says --set overrides any field: a [[regularizer]] entry by its index too."""
+    from ganzoo.recipe import load_recipe
+
+    recipe = load_recipe("dcgan-r1-diffaug-digits", ["regularizer.0.weight=5"])
+    assert recipe.regularizers[0].schedule.weight == 5
+    assert main(["validate", "dcgan-r1-diffaug-digits", "--set", "regularizer.0.weight=5"]) == 0
+
+
+@pytest.mark.parametrize("key, says", [("regularizer.3.weight", "regularizer.3: no such entry in a list of 1"),
+                                       ("regularizer.x.weight", "regularizer.x: no such entry"),
+                                       ("regularizer.-1.weight", "indices: 0 to 0")])
+def test_set_past_a_lists_end_is_one_line(capsys, key, says):
+    refuse(["validate", "dcgan-r1-diffaug-digits", "--set", f"{key}=5"], capsys, says, f"--set {key} cannot apply")
