@@ -242,6 +242,12 @@ def _regularizers(found: Any, entries: Any, source: str) -> tuple[RegularizerCho
             component = found.component("regularizer", name)
         except UnknownComponentError as err:
             raise RecipeError(source, f"{path}.name", str(err)) from None
+        taken = [f.name for f in attrs.fields(component.options) if f.name in schedule_keys] \
+            if attrs.has(component.options) else []
+        if taken:  # the entry's `weight` would be read as the schedule's, and the option never set
+            raise RecipeError(source, f"{path}.name", f"regularizer {name!r} of plugin {component.plugin!r} has an "
+                              f"option named {taken[0]!r}, which [[regularizer]] keeps for its schedule "
+                              f"({', '.join(schedule_keys)}); the plugin must rename that option")
         schedule = parse_options(RegularizerSchedule, {k: rest.pop(k) for k in schedule_keys if k in rest},
                                  source=source, path=path)
         if not math.isfinite(schedule.weight):
