@@ -127,7 +127,6 @@ class EvalContext:
                     f"file; say where the data is on this machine with --data {missing[0]}=VALUE"
                 )
             self._options = self._component.parse(table, source=self.source, path="data")
-            self._check_data_fits(name)
         return self._component
 
     def _check_data_fits(self, name: str) -> None:
@@ -205,6 +204,10 @@ class EvalContext:
         """The dataset object the recipe names, for ``split`` ("train" or "test"), built once."""
         if split not in self._datasets:
             component = self._dataset_component()
+            problem = component.problem_with_data(self.dataset_options)  # a few file look-ups: where it reads
+            if problem:
+                raise GanzooError(problem)
+            self._check_data_fits(component.name)  # before the data is read (and resized) into memory
             self._datasets[split] = component.load_factory()(self.dataset_options, split=split)
         return self._datasets[split]
 
