@@ -33,8 +33,16 @@ def make(kind: str, name: str, options: Any, **context: Any) -> Any:
 
 def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:
     """The registered ``kind`` called ``name``, from keyword options checked as a recipe's would be."""
-    parsed = registries().component(kind, name).parse(options, source="python", path=kind)
-    return make(kind, name, parsed, **context)
+    component = registries().component(kind, name)
+    parsed = component.parse(options, source="python", path=kind)
+    built = make(kind, name, parsed, **context)
+    if kind in ("generator", "discriminator"):  # what a Trainer writes into the weights, so they load again
+        from ganzoo.weights import ModelCard
+
+        built.card = ModelCard(role=kind, component=name, plugin=component.plugin, options=options_to_dict(parsed),
+                               shape=context["shape"], num_classes=context["num_classes"],
+                               latent_dim=built.latent_dim if kind == "generator" else None)
+    return built
 
 
 def build_generator(name: str, *, shape: Iterable[int], num_classes: int = 0, **options: Any) -> Any:

@@ -28,7 +28,8 @@ class MetricsLog:
             handle.write(json.dumps(row) + "\n")
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every whole row, in order; a line cut short by a crash (or otherwise unreadable) is dropped."""
+        """Every whole row, in order; a line cut short by a crash (or otherwise unreadable, or a row without an
+        integer step) is dropped."""
         if not self.path.is_file():
             return []
         lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -40,11 +41,11 @@ class MetricsLog:
                 row = json.loads(line)
             except ValueError:
                 row = None
-            if isinstance(row, dict):
+            if isinstance(row, dict) and type(row.get("step")) is int:
                 rows.append(row)
             elif self.note is not None:
                 where = "the last line" if number == len(lines) else f"line {number}"
-                self.note(f"{self.path}: dropped {where}, not a whole JSON row (cut off mid-write by a crash?)")
+                self.note(f"{self.path}: dropped {where}, not a whole JSON row with an integer step (cut off mid-write by a crash?)")
         return rows
 
     def truncate_after(self, step: int) -> None:

@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import html
 import io
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -67,14 +68,54 @@ window.addEventListener("load", function () {
 
 
 # ---------------------------------------------------------------- reading the run folder
+GRID_PIXELS_MAX = 64_000_000  # a sample grid larger than this is not one ganzoo wrote (a decompression bomb)
+
+
+def own_file(path: Path) -> Path | None:
+    """``path`` when the run folder holds it as a regular file, None when absent. A symbolic link is
+    refused: the page is made to be shared, and following a link would inline a file from elsewhere."""
+    if path.is_symlink():
+        raise GanzooError(f"{path}: is a symbolic link; a report inlines only the run folder's own files: "
+                          "replace the link by the file or remove it")
+    if path.exists() and not path.is_file():
+        raise GanzooError(f"{path}: is not a file; ganzoo writes a file there")
+    return path if path.exists() else None
+
+
 def read_rows(run_dir: Path) -> list[dict[str, Any]]:
-    """metrics.jsonl's whole rows (a line cut short by a crash is left out: the rest still reports)."""
-    return MetricsLog(RunFolder(run_dir).metrics).rows()
+    """metrics.jsonl's whole rows (a line cut short by a crash, not UTF-8 or without an integer step is left
+    out: the rest still reports)."""
+    path = own_file(RunFolder(run_dir).metrics)
+    return [] if path is None else MetricsLog(path).rows()
 
 
 def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
-    """``(step, path)`` of every sample grid, by step."""
-    return RunFolder(run_dir).sample_grids()
+    """``(step, path)`` of every sample grid, by step; each one checked to be a PNG image of a sane size
+    (one line naming the file otherwise)."""
+    folder = RunFolder(run_dir)
+    if folder.samples.is_symlink():
+        own_file(folder.samples)  # raises: a link to another folder is refused
+    grids = [(step, path) for step, path in folder.sample_grids() if own_file(path) is not None]
+    for _, path in grids:
+        check_png(path)
+    return grids
+
+
+def check_png(path: Path) -> None:
+    """A PNG that Pillow reads, within :data:`GRID_PIXELS_MAX` pixels, checked before it is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.format != "PNG":
+                raise GanzooError(f"{path}: is {image.format}, not a PNG image; ganzoo writes PNG grids there")
+            if image.width * image.height > GRID_PIXELS_MAX:
+                raise GanzooError(f"{path}: {image.width}x{image.height} pixels; a sample grid has at most "
+                                  f"{GRID_PIXELS_MAX:,}: remove the file")
+            image.verify()
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as err:
+        raise GanzooError(f"{path}: not a readable PNG image ({err or type(err).__name__}); "
+                          "remove or replace it") from None
 
 
 def evaluation(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, tuple[int, float | None, float | None]]]:
@@ -107,7 +148,7 @@ def worst_classes(figures: Mapping[str, Mapping[str, tuple[int, float | None, fl
     lines = []
     for metric, values in figures.items():
         for figure, (step, value, _) in values.items():
-            if figure.endswith("worst_class") and value is not None:
+            if figure.endswith("worst_class") and value is not None and math.isfinite(value):
                 what = figure.removesuffix("worst_class").rstrip("_")
                 lines.append(f"worst class by {metric}{' ' + what if what else ''}: class {int(value)} (step {step})")
     return lines
@@ -148,9 +189,11 @@ def _spread(items: list[Any], most: int) -> list[Any]:
 
 def curves_png(run_dir: Path, rows: list[dict[str, Any]]) -> bytes | None:
     """curves.png as the run left it, or drawn from metrics.jsonl when it is missing (an interrupted run)."""
-    path = RunFolder(run_dir).curves
-    if path.is_file():
+    path = own_file(RunFolder(run_dir).curves)
+    if path is not None:
+        check_png(path)
         return path.read_bytes()
+    rows = _plottable(rows)
     if not any("d_loss" in row for row in rows):
         return None
     from ganzoo.training.artifacts import curves_figure
@@ -165,15 +208,32 @@ def curves_png(run_dir: Path, rows: list[dict[str, Any]]) -> bytes | None:
     return buffer.getvalue()
 
 
+TRAINING_KEYS = ("d_loss", "d_real", "d_fake")
+
+
+def _plottable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with only numbers to plot: a hand-edited log (a figure missing, a string value) still draws."""
+    kept = []
+    for row in rows:
+        clean = {key: value for key, value in row.items() if key == "d_output" or value is None
+                 or (isinstance(value, (int, float)) and not isinstance(value, bool))}
+        if "d_loss" in row and not all(isinstance(clean.get(key), (int, float)) for key in TRAINING_KEYS):
+            clean.pop("d_loss", None)  # not a whole training row: left out of the curves
+        kept.append(clean)
+    return kept
+
+
 # ---------------------------------------------------------------- the page
 def _img(data: bytes, mime: str, alt: str, **attrs: str) -> str:
     extra = "".join(f' {k}="{html.escape(v)}"' for k, v in attrs.items())
     return f'<img src="{data_uri(data, mime)}" alt="{html.escape(alt)}"{extra}>'
 
 
-def _number(value: float | None) -> str:
+def _number(value: Any) -> str:
     if value is None:
         return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):  # a hand-edited log: shown as it is
+        return str(value)
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
@@ -185,10 +245,11 @@ def _summary(recipe: Mapping[str, Any], rows: list[dict[str, Any]]) -> str:
         table = recipe.get(section)
         if isinstance(table, Mapping) and "name" in table:
             facts.append((label, str(table["name"])))
-    steps = (recipe.get("train") or {}).get("steps")
+    train_section = recipe.get("train")
+    steps = train_section.get("steps") if isinstance(train_section, Mapping) else None
     if train:
         last = train[-1]
-        facts.append(("steps", f"{last['step']:,} of {steps:,}" if isinstance(steps, int) else f"{last['step']:,}"))
+        facts.append(("steps", f"{last['step']:,} of {steps:,}" if type(steps) is int else f"{last['step']:,}"))
         for key, label in (("d_loss", "D loss"), ("g_loss", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
             if key in last:
                 facts.append((f"{label} (last logged)", _number(last[key])))
@@ -251,18 +312,22 @@ def _grids_section(grids: list[tuple[int, Path]]) -> str:
 def build_report(run_dir: str | Path) -> str:
     """The HTML text of a run's report."""
     run_dir = Path(run_dir)
-    recipe_path = RunFolder(run_dir).recipe
-    if not recipe_path.is_file():
-        raise GanzooError(f"{run_dir}: not a ganzoo run directory (no {recipe_path.name})")
-    recipe_text = recipe_path.read_text(encoding="utf-8")
+    recipe_path = own_file(RunFolder(run_dir).recipe)
+    if recipe_path is None:
+        raise GanzooError(f"{run_dir}: not a ganzoo run directory (no {RunFolder(run_dir).recipe.name})")
     try:
+        recipe_text = recipe_path.read_text(encoding="utf-8")
         recipe = tomllib.loads(recipe_text)
+    except UnicodeDecodeError as err:
+        raise GanzooError(f"{recipe_path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise GanzooError(f"{recipe_path}: not valid TOML: {err}") from None
     rows = read_rows(run_dir)
     name = str(recipe.get("name") or run_dir.name)
     curves = curves_png(run_dir, rows)
-    quality = RunFolder(run_dir).quality
+    quality = own_file(RunFolder(run_dir).quality)
+    if quality is not None:
+        check_png(quality)
     sections = [
         f"<h1>{html.escape(name)}</h1>",
         f'<p class="lead">{html.escape(str(recipe.get("description") or ""))}</p>',
@@ -275,7 +340,7 @@ def build_report(run_dir: str | Path) -> str:
         else '<p class="note">No curves yet (nothing logged).</p>',
         "<h2>Evaluation</h2>", _evaluation_section(rows),
     ]
-    if quality.is_file():
+    if quality is not None:
         sections.append(_img(quality.read_bytes(), "image/png", "evaluation figures over training"))
     sections += ["<h2>Recipe (as resolved)</h2>", f"<pre>{html.escape(recipe_text)}</pre>"]
     return (

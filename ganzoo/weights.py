@@ -33,6 +33,8 @@ from ganzoo.run_folder import weights_file
 
 PREFIX = "ganzoo."
 MAX_SAMPLE_VALUES = 1 << 26  # one sample of at most 64 Mi values (3 x 4096 x 4096 is 48 Mi)
+MAX_PARAMETERS = 1 << 30  # values in one module's state (4 GB as float32), checked before it is built
+UNITS_MAX = 1e30  # |scale| and |offset| of the data units: beyond, float32 samples overflow to inf
 
 
 @options_class
@@ -129,6 +131,11 @@ def _check_card(data: dict[str, Any], source: str) -> dict[str, Any]:
         )
     if card.units is not None and card.units.scale == 0:
         raise WeightsError(f"{source}: {PREFIX}units.scale: got 0; must be non-zero")
+    for name in ("scale", "offset"):
+        value = getattr(card.units, name, 0.0)
+        if abs(value) > UNITS_MAX:
+            raise WeightsError(f"{source}: {PREFIX}units.{name}: got {value:g}; must be between {-UNITS_MAX:g} and "
+                               f"{UNITS_MAX:g} (larger ones overflow float32 samples)")
     checked = {f.name: getattr(card, f.name) for f in attrs.fields(_CardSchema)}
     checked["options"] = dict(card.options)
     checked["units"] = None if card.units is None else {"scale": card.units.scale, "offset": card.units.offset}
@@ -242,6 +249,51 @@ def build_from_card(card: ModelCard, source: str) -> nn.Module:
     return module
 
 
+def planned_state(card: ModelCard, source: str) -> dict[str, torch.Tensor] | None:
+    """The state the card's module would have, built on the ``meta`` device: names, shapes and dtypes with
+    no memory behind them, so a small file whose metadata asks for a huge module is refused before anything
+    is allocated. None when the component cannot be built that way (the real build then says what it says)."""
+    try:
+        with torch.device("meta"):
+            return dict(build_from_card(card, source).state_dict())
+    except Exception:  # noqa: BLE001 - a component that needs real tensors to build: checked after building
+        return None
+
+
+def check_fit(tensors: dict[str, torch.Tensor], planned: dict[str, torch.Tensor] | None, card: ModelCard,
+              path: Path) -> None:
+    """The file's tensors against the module its metadata describes: sizes, names, shapes and kinds of
+    value, each named in one line; no tensor is ever cast from another kind (int8, complex) in silence."""
+    for name in sorted(tensors):
+        if tensors[name].is_complex():
+            raise WeightsError(f"{path}: tensor {name!r} is {tensors[name].dtype}; weights are real numbers")
+    if planned is None:
+        return
+    size = sum(t.numel() for t in planned.values())
+    if size > MAX_PARAMETERS:
+        raise WeightsError(f"{path}: its metadata ({PREFIX}options, shape, num_classes) describes a "
+                           f"{card.component!r} of {size:,} values; at most {MAX_PARAMETERS:,} are loaded")
+    missing, extra = sorted(set(planned) - set(tensors)), sorted(set(tensors) - set(planned))
+    if missing or extra:
+        what = f"lacks {missing[0]!r}" if missing else f"holds {extra[0]!r}, which it has not"
+        raise WeightsError(f"{path}: weights do not fit {card.component!r} as its metadata describes it: the file "
+                           f"{what} ({len(missing)} missing, {len(extra)} unexpected)")
+    for name in sorted(planned):
+        want, got = planned[name], tensors[name]
+        if tuple(want.shape) != tuple(got.shape):
+            raise WeightsError(f"{path}: tensor {name!r} has shape {list(got.shape)}; {card.component!r} as its "
+                               f"metadata describes it takes {list(want.shape)}")
+        if _kind(want) != _kind(got):
+            raise WeightsError(f"{path}: tensor {name!r} is {got.dtype}; {card.component!r} takes {_kind(want)} "
+                               f"values there ({want.dtype}); nothing is cast")
+
+
+def _kind(tensor: torch.Tensor) -> str:
+    if tensor.dtype == torch.bool:
+        return "boolean"
+    return "floating-point" if tensor.is_floating_point() else "complex" if tensor.is_complex() else "integer"
+
+
 def load_module(path: str | Path, role: str = "generator") -> tuple[nn.Module, ModelCard]:
     """Rebuild and load the module in a weights file (or run directory), in eval mode."""
     path = find_weights(path, role)
@@ -255,6 +307,7 @@ def load_module(path: str | Path, role: str = "generator") -> tuple[nn.Module, M
             f"{path}: {bad:,} of {total:,} weights are not finite (nan or inf), in {len(names)} tensor(s), first "
             f"{names[0]!r}; the run diverged: sample from an earlier checkpoint or retrain"
         )
+    check_fit(tensors, planned_state(card, str(path)), card, path)
     module = build_from_card(card, str(path))
     try:
         module.load_state_dict(tensors, strict=True)

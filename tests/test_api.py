@@ -176,8 +176,19 @@ def test_run_recipe_from_a_recipe_object_with_the_default_run_dir(tmp_path, monk
     assert (tmp_path / result.run_dir / "generator.safetensors").is_file()
 
 
-def test_trainer_without_cards_writes_weights_that_say_so(tmp_path):
+def test_trainer_of_built_components_writes_weights_that_load_back(tmp_path):
+    """Modules from build_generator/build_discriminator carry their card: the weights rebuild by themselves."""
     G, D = mlp_pair()
+    ganzoo.Trainer(G, D, "non-saturating", torch.rand(32, 2), steps=1, batch_size=8, run_dir=tmp_path,
+                   quiet=True).fit()
+    loaded = ganzoo.load_generator(tmp_path)
+    assert loaded.card.component == "mlp" and loaded.card.step == 1 and loaded.card.latent_dim == 4
+    assert torch.equal(loaded(torch.ones(3, 4)), G.eval()(torch.ones(3, 4)))
+
+
+def test_trainer_of_unregistered_modules_writes_weights_that_say_so(tmp_path):
+    G, D = mlp_pair()
+    del G.card, D.card  # any nn.Module pair: what ganzoo cannot rebuild
     ganzoo.Trainer(G, D, "non-saturating", torch.rand(32, 2), steps=1, batch_size=8, run_dir=tmp_path,
                    quiet=True).fit()
     with pytest.raises(ganzoo.GanzooError, match="not built from a registered component"):

@@ -91,3 +91,31 @@ def test_docs_name_the_trackers_that_exist():
     guide, readme = _text(GUIDE), _text(README)
     for name in TRACKERS:
         assert f'"{name}"' in guide and f"`{name}`" in readme
+
+
+def test_readme_from_python_example_runs_as_written(tmp_path):
+    """README's "From Python" block, run in a fresh interpreter in an empty folder with only its step counts
+    made small (the two `steps=` numbers), then checked: the Trainer's weights load back by their metadata
+    alone and sample in the data's units."""
+    import subprocess
+
+    from helpers_training import cli_env
+
+    block = _text(README).split("## From Python", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    quick, replaced = re.subn(r"(steps=)\d+", r"\g<1>3", block)
+    assert replaced == 2, "the example's step counts changed: update this test"
+    check = """
+assert G.card.component == "dcgan" and G.card.step == 3 and G.card.num_classes == 10, G.card
+assert G.card.units == {"scale": 0.5, "offset": 0.5}, G.card.units  # images: [-1, 1] -> [0, 1]
+assert tuple(x.shape) == (64, 1, 16, 16) and float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+assert tuple(c.shape) == (64,) and result.step == 3
+print("example ran")
+"""
+    script = tmp_path / "example.py"
+    script.write_text(quick + check)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=cli_env(), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "example ran" in done.stdout
+    assert "records no data units" not in done.stderr
+    assert (tmp_path / "runs" / "mine" / "generator.safetensors").is_file()

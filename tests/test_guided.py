@@ -131,8 +131,11 @@ def test_the_guide_knobs_reach_the_sampler_and_the_report(ring_run, tmp_path, ca
     assert "guided by D (mh, steps 3" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flag, value, message", [("--guide-quantile", "1.5", "drs quantile 1.5: must be in [0, 1)"),
-                                                  ("--guide-steps", "0", "mh steps 0: must be >= 1")])
+@pytest.mark.parametrize("flag, value, message", [("--guide-quantile", "1.5", "--guide-quantile 1.5: must be in [0, 1)"),
+                                                  ("--guide-quantile", "nan", "--guide-quantile nan: must be in [0, 1)"),
+                                                  ("--guide-steps", "0", "--guide-steps 0: must be between 1 and"),
+                                                  ("--guide-steps", "1000000000", "must be between 1 and 10000"),
+                                                  ("--seed", str(2**63 - 2), "--seed 9223372036854775806: with --guide")])
 def test_a_guide_knob_out_of_range_is_one_line_and_exit_2(ring_run, tmp_path, capsys, flag, value, message):
     capsys.readouterr()
     assert main(["sample", str(ring_run), "--guide", "drs", flag, value, "--out", str(tmp_path / "x.png")]) == 2

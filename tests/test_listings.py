@@ -87,3 +87,21 @@ def test_plugins_listing_keeps_each_plugin_on_one_line(columns):
     for record in registries().plugins:
         assert f"  {record.name}  ({record.distribution} {record.version})  ok" in lines
     assert not [line for line in lines if line.startswith("      ") and len(line.split()) == 1]
+
+
+def test_show_writes_a_regulariser_as_the_list_entry_it_is_with_its_schedule(capsys):
+    from ganzoo.cli.main import main
+
+    assert main(["show", "regularizer", "r1"]) == 0
+    out = capsys.readouterr().out
+    assert '[[regularizer]] name = "r1", weight = W (default 1), every = N' in out
+    assert "\n[regularizer]" not in out and "In a recipe: [regularizer]" not in out
+
+
+def test_show_says_what_a_component_needs_and_provides(capsys):
+    from ganzoo.cli.main import main
+
+    assert main(["show", "loss", "acgan"]) == 0
+    assert "Needs from the discriminator: class_logits" in capsys.readouterr().out
+    assert main(["show", "discriminator", "acgan"]) == 0
+    assert "Provides: " in capsys.readouterr().out

@@ -154,7 +154,8 @@ def test_resume_with_other_models_is_exit_2_and_keeps_the_runs_recipe(tmp_path, 
     capsys.readouterr()
     code = main(["run", "--resume", str(run_dir), "--set", "generator.hidden_dims=[32]", "--quiet"])
     assert code == 2
-    assert_one_line_error(capsys.readouterr().err, "does not fit", "size mismatch")
+    assert_one_line_error(capsys.readouterr().err, f"--resume {run_dir}: the recipe changes what the run trained",
+                          "generator.hidden_dims: [16] -> [32]")
     assert (run_dir / "recipe.toml").read_text() == recipe_before  # a failed resume changes nothing
     assert (run_dir / "metrics.jsonl").read_text() == metrics_before
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.cli import render
-from ganzoo.cli.guide_args import add_guide_arguments, guide_options, guide_summary
+from ganzoo.cli.guide_args import add_guide_arguments, check_guide_arguments, guide_options, guide_summary
 from ganzoo.errors import GanzooError
 
 DEFAULT_SAMPLES = 2500  # the mode-collapse protocol's sample count
@@ -75,6 +75,7 @@ def check_arguments(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**32 - 1}")
     if args.n > 1_000_000:
         raise GanzooError(f"-n {args.n}: must be <= 1000000")
+    check_guide_arguments(args)
     from ganzoo.hub import is_repo_id
 
     if not args.weights.exists() and not is_repo_id(str(args.weights)):

@@ -115,16 +115,33 @@ def show_component(args: argparse.Namespace) -> int:
     render.write_lines(render.wrap(component.description, render.text_width(), "  "))
     if not options:
         print("\nNo options.")
+        _recipe_line(kind, component)
         return 0
     rows = [[o["name"], _short_type(o["type"]), "(required)" if o["required"] else _default(o["default"]),
              o["range"], o["help"]] for o in options]
     render.table("Options", ["option", "type", "default", "range", "help"], rows, wrap_last=True)
+    _recipe_line(kind, component)
+    return 0
+
+
+def _recipe_line(kind: str, component) -> None:
+    """How the component is written in a recipe (a regulariser is an entry of a list, with its schedule),
+    and what it provides to or needs from the others."""
+    if callable(component.provides):
+        print("Provides: auxiliary outputs that depend on its options (see its description)")
+    elif component.provides:
+        print(f"Provides: {', '.join(component.provides)}")
+    for role, names in sorted(component.needs.items()):
+        if names:
+            print(f"Needs from the {role}: {', '.join(names)}")
     section = RECIPE_SECTION.get(kind)
-    if section:
+    if kind == "regularizer":
+        print(f"In a recipe: [[regularizer]] name = \"{component.name}\", weight = W (default 1), every = N "
+              "(default 1: every critic step), then any option above as KEY = VALUE.")
+    elif section:
         print(f"In a recipe: [{section}] name = \"{component.name}\", then any option above as KEY = VALUE.")
     else:
         print(f"In a recipe: [eval] metrics = [\"{component.name}\"]; ganzoo eval RUN --metric {component.name}")
-    return 0
 
 
 def _short_type(text: str) -> str:

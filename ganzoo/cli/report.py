@@ -22,6 +22,12 @@ def report(args: argparse.Namespace) -> int:
         raise GanzooError(f"{args.run_dir}: no such run directory")
     if args.out is not None and args.out.suffix.lower() not in (".html", ".htm"):
         raise GanzooError(f"--out {args.out}: a report is an .html file")
-    path = write_report(args.run_dir, args.out)
+    if args.out is not None and (args.out.is_dir() or args.out.is_symlink()):
+        raise GanzooError(f"--out {args.out}: is a folder or a link; name a new or existing .html file")
+    try:
+        path = write_report(args.run_dir, args.out)
+    except OSError as err:
+        where = err.filename or args.out or args.run_dir / "report.html"
+        raise GanzooError(f"{where}: cannot write the report: {err.strerror or err}") from None
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained: open it in any browser)")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ganzoo.cli.guide_args import add_guide_arguments, guide_options
+from ganzoo.cli.guide_args import add_guide_arguments, check_guide_arguments, guide_options
 from ganzoo.errors import GanzooError
 
 
@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=sample)
 
 MAX_SAMPLES = 1_000_000
+MAX_VALUES = 1 << 26  # values drawn in one call (256 MB as float32): -n is checked against it before drawing
+MAX_TILES = 10_000  # samples in one .png grid
 
 
 def draw(generator, n: int, label: int | None, seed: int):
@@ -79,6 +81,15 @@ def sample(args: argparse.Namespace) -> int:
         raise GanzooError(f"--seed {args.seed}: must be between 0 and {2**63 - 1}")
     if args.scale is not None and not 1 <= args.scale <= 64:
         raise GanzooError(f"--scale {args.scale}: must be a whole number from 1 to 64")
+    if suffix == ".png" and args.n > MAX_TILES:
+        raise GanzooError(f"-n {args.n}: a .png grid holds at most {MAX_TILES:,} samples; write .npy for more")
+    if args.vary is not None and args.label is not None:
+        raise GanzooError(f"--vary {args.vary} with --class {args.label}: a traversal varies a latent code over "
+                          "the classes' rows; give one of the two")
+    if args.vary is not None and args.guide:
+        raise GanzooError(f"--vary {args.vary} with --guide {args.guide}: a guide discards or resamples noise, "
+                          "a traversal needs every noise kept; give one of the two")
+    check_guide_arguments(args)
 
     if args.out.is_dir():
         raise GanzooError(f"--out {args.out}: is a folder; name a .png or .npy file")
@@ -95,6 +106,7 @@ def sample(args: argparse.Namespace) -> int:
         generator = guided_generator(args.weights, args.guide, seed=args.seed, **guide_options(args))
     else:
         generator = load_generator(args.weights)
+    check_size(args.n, generator.card.shape)
     if args.vary is not None:
         samples, c = traversal(generator, args.vary, args.n, args.seed), None
     else:
@@ -106,6 +118,9 @@ def sample(args: argparse.Namespace) -> int:
     if suffix == ".npy":
         if not args.model_units:
             samples = generator.card.to_data_units(samples)
+            if samples.numel() and not bool(samples.isfinite().all()):
+                raise GanzooError(f"{args.weights}: ganzoo.units turn the samples into non-finite values (nan or "
+                                  "inf); nothing written: the file's units are wrong (--model-units skips them)")
             if generator.card.units is None:
                 from ganzoo.cli.render import warn
 
@@ -127,6 +142,17 @@ def sample(args: argparse.Namespace) -> int:
         raise GanzooError(f"--out {args.out}: cannot write: {err.strerror or err}") from None
     print(f"wrote {len(samples)} samples to {args.out}")
     return 0
+
+
+def check_size(n: int, shape: tuple[int, ...]) -> None:
+    """``n`` samples of ``shape`` within :data:`MAX_VALUES`, said before anything is drawn."""
+    import math
+
+    values = n * math.prod(shape)
+    if values > MAX_VALUES:
+        most = max(1, MAX_VALUES // math.prod(shape))
+        raise GanzooError(f"-n {n}: {n:,} samples of shape {tuple(shape)} are {values:,} values; at most "
+                          f"{MAX_VALUES:,} per call (here -n {most:,}): draw in several calls with other --seed")
 
 
 def _real_points(generator, samples):

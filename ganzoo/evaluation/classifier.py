@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
 import attrs
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
@@ -31,6 +32,7 @@ from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
 from ganzoo.classifier_options import ClassifierOptions
 from ganzoo.errors import GanzooError
+from ganzoo.evaluation import cache
 from ganzoo.options import options_to_dict
 
 VERSION = 1
@@ -118,11 +120,18 @@ def classifier_for(context: Any, options: ClassifierOptions) -> Classifier:
     """The cached classifier for the context's dataset, trained (and cached) first if there is none."""
     path = cache_path(context, options)
     if path.is_file():
-        return load_classifier(path, context.device, context.batch_size)
+        try:
+            return load_classifier(path, context.device, context.batch_size)
+        except GanzooError as err:  # a cut or damaged cache file: the cache is ours to rebuild
+            warnings.warn(f"{err}; training it again", stacklevel=2)
+    cache.check_writable(path.parent)  # before the training whose result goes there
     model, meta = train_classifier(context, options)
     state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
     metadata = {META_KEY: json.dumps(meta), "ganzoo.test_accuracy": repr(meta["test_accuracy"])}
-    write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))
+    try:
+        write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))
+    except OSError as err:
+        raise cache.write_failed(path, err) from None
     return Classifier(model.eval(), meta, path, context.device, context.batch_size)
 
 
@@ -132,11 +141,13 @@ def load_classifier(path: Path, device: torch.device, batch_size: int = 500) -> 
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads((handle.metadata() or {})[META_KEY])
             state = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (OSError, ValueError, KeyError) as err:
-        raise GanzooError(f"{path}: unreadable cached classifier ({err}); delete it to retrain") from None
-    options = ClassifierOptions(**meta["options"])
-    model = SmallClassifier(tuple(meta["shape"]), meta["num_classes"], width=options.width, features=options.features)
-    model.load_state_dict(state)
+        options = ClassifierOptions(**meta["options"])
+        model = SmallClassifier(tuple(meta["shape"]), meta["num_classes"], width=options.width,
+                                features=options.features)
+        model.load_state_dict(state)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as err:
+        reason = " ".join(str(err).split())[:200] or type(err).__name__
+        raise GanzooError(f"{path}: unreadable cached classifier ({reason})") from None
     return Classifier(model.to(device).eval(), meta, path, device, batch_size)
 
 

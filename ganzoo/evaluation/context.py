@@ -130,6 +130,20 @@ class EvalContext:
             self._options = self._component.parse(table, source=self.source, path="data")
         return self._component
 
+    def _check_data_fits(self, name: str) -> None:
+        """The data, as the user's --data options make it, holds samples of the generator's shape (and its
+        classes): figures against other data are meaningless, and a bigger image size costs memory for nothing.
+        Checked from the dataset's info, before anything is loaded."""
+        info = self._component.data_info(self._options)  # type: ignore[union-attr]
+        shape, classes = tuple(info.shape), int(info.num_classes)
+        if shape == tuple(self.card.shape) and (not self.conditional or classes == self.num_classes):
+            return
+        given = " ".join(f"--data {k}={v}" for k, v in self.data_options.items())
+        what = (f"samples of shape {list(shape)}" if shape != tuple(self.card.shape)
+                else f"{classes} classes (the generator has {self.num_classes})")
+        raise GanzooError(f"{self.source}: the data {name!r}{' with ' + given if given else ''} has {what}; the "
+                          f"generator makes {list(self.card.shape)}: evaluate against the data it was trained on")
+
     @property
     def dataset_options(self) -> Any:
         """The dataset's parsed options (as the recipe gave them), or None without a recipe."""
@@ -191,6 +205,10 @@ class EvalContext:
         """The dataset object the recipe names, for ``split`` ("train" or "test"), built once."""
         if split not in self._datasets:
             component = self._dataset_component()
+            problem = component.problem_with_data(self.dataset_options)  # a few file look-ups: where it reads
+            if problem:
+                raise GanzooError(problem)
+            self._check_data_fits(component.name)  # before the data is read (and resized) into memory
             self._datasets[split] = component.load_factory()(self.dataset_options, split=split)
         return self._datasets[split]
 

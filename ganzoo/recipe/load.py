@@ -98,18 +98,34 @@ def parse_override(text: str, source: str = "") -> tuple[str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str], source: str) -> dict[str, Any]:
-    """A copy of ``raw`` with each ``--set`` applied; the recipe's checks then judge the result."""
+    """A copy of ``raw`` with each ``--set`` applied; the recipe's checks then judge the result. A number
+    steps into a list of tables: ``--set regularizer.0.weight=5`` reaches the first ``[[regularizer]]``."""
     raw = copy.deepcopy(raw)
     for text in overrides:
         key, value = parse_override(text, source)
         *parents, leaf = key.split(".")
-        table = raw
+        table: Any = raw
         for depth, part in enumerate(parents):
-            table = table.setdefault(part, {})
-            if not isinstance(table, dict):
-                raise RecipeError(source, ".".join(parents[: depth + 1]), f"is not a table, so --set {key} cannot apply")
-        table[leaf] = value
+            where = ".".join(parents[: depth + 1])
+            if isinstance(table, list):
+                table = table[_list_index(table, part, where, key, source)]
+            else:
+                table = table.setdefault(part, {})
+            if not isinstance(table, (dict, list)):
+                raise RecipeError(source, where, f"is not a table, so --set {key} cannot apply")
+        if isinstance(table, list):
+            table[_list_index(table, leaf, key, key, source)] = value
+        else:
+            table[leaf] = value
     return raw
+
+
+def _list_index(items: list[Any], part: str, where: str, key: str, source: str) -> int:
+    if not part.isdigit() or int(part) >= len(items):
+        allowed = f"0 to {len(items) - 1}" if items else "none: the list is empty"
+        raise RecipeError(source, where, f"no such entry in a list of {len(items)}; indices: {allowed}, so --set "
+                                         f"{key} cannot apply")
+    return int(part)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -230,6 +246,12 @@ def _regularizers(found: Any, entries: Any, source: str) -> tuple[RegularizerCho
             component = found.component("regularizer", name)
         except UnknownComponentError as err:
             raise RecipeError(source, f"{path}.name", str(err)) from None
+        taken = [f.name for f in attrs.fields(component.options) if f.name in schedule_keys] \
+            if attrs.has(component.options) else []
+        if taken:  # the entry's `weight` would be read as the schedule's, and the option never set
+            raise RecipeError(source, f"{path}.name", f"regularizer {name!r} of plugin {component.plugin!r} has an "
+                              f"option named {taken[0]!r}, which [[regularizer]] keeps for its schedule "
+                              f"({', '.join(schedule_keys)}); the plugin must rename that option")
         schedule = parse_options(RegularizerSchedule, {k: rest.pop(k) for k in schedule_keys if k in rest},
                                  source=source, path=path)
         if not math.isfinite(schedule.weight):

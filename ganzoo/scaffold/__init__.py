@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import keyword
+import os
 import re
+import shutil
 import string
 import sys
+import tempfile
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -128,10 +131,32 @@ def write_plugin(name: str, target: Path | None = None) -> tuple[PluginNames, Pa
     if target.is_dir() and any(target.iterdir()):
         raise GanzooError(f"{target}: exists and is not empty; pick another --dir or remove it")
     files = render(names)
-    written = []
-    for relative, text in files.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return names, target, written
+    try:
+        _write_whole(target, files)
+    except OSError as err:
+        raise GanzooError(f"{target}: cannot write the package: {err.strerror or err}; nothing was left behind: "
+                          "free space or fix permissions, or pick another --dir") from None
+    return names, target, [target / relative for relative in files]
+
+
+def _write_whole(target: Path, files: dict[str, str]) -> None:
+    """Every file into a hidden folder beside ``target``, then one rename: a full disk or a failed write
+    leaves no half-written package (the folder is removed), only the whole one or nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        for relative, text in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's folder is private; the package is the user's as any other
+        os.replace(staging, target)  # onto a missing or empty folder, in one step
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ganzoo import contracts
+from ganzoo.errors import GanzooError
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 
@@ -79,6 +80,17 @@ class SampledBatches:
         self.generator.set_state(state["generator"])
 
 
+def _count(loader: DataLoader) -> str:
+    try:
+        return f"{len(loader.dataset):,}"  # type: ignore[arg-type]
+    except TypeError:
+        return "too few"
+
+
+def _batch_size(loader: DataLoader) -> Any:
+    return loader.batch_size or getattr(loader.batch_sampler, "batch_size", "?")
+
+
 class LoaderBatches:
     """Batches from a DataLoader (large or lazily decoded data), restarted at each epoch's end.
 
@@ -96,7 +108,10 @@ class LoaderBatches:
         except StopIteration:
             self.epoch += 1
             self._iter = iter(self.loader)
-            batch = next(self._iter)
+            batch = next(self._iter, None)
+            if batch is None:  # an epoch without one whole batch: fewer samples than a batch, and drop_last
+                raise GanzooError(f"the data holds {_count(self.loader)} sample(s), fewer than one batch "
+                                  f"({_batch_size(self.loader)}); add data or lower train.batch_size")
         if isinstance(batch, (tuple, list)):  # (x, c), or [x] from a TensorDataset of one tensor
             x, y = batch[0], (batch[1] if len(batch) > 1 else None)
         else:

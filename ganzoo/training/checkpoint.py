@@ -67,9 +67,13 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         with safe_open(str(path), framework="pt") as handle:
             skeleton = json.loads((handle.metadata() or {})[STRUCTURE_KEY])
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (KeyError, OSError, ValueError, json.JSONDecodeError, SafetensorError) as err:
-        raise GanzooError(f"{path}: not a ganzoo checkpoint ({err})") from None
-    return unflatten(skeleton, tensors)
+        state = unflatten(skeleton, tensors)  # a crafted structure: a missing tensor, nesting past any depth
+        if not isinstance(state, dict):
+            raise ValueError(f"holds a {type(state).__name__}, not a table")
+    except (KeyError, OSError, ValueError, TypeError, RecursionError, SafetensorError) as err:
+        reason = str(err) if not isinstance(err, RecursionError) else "nested too deeply"
+        raise GanzooError(f"{path}: not a ganzoo checkpoint ({reason})") from None
+    return state
 
 
 def readable_checkpoint(folder: Path, note: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:

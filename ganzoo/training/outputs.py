@@ -70,6 +70,8 @@ class RunOutputs:
     default_card: ModelCard
     cards: dict[str, ModelCard] = attrs.Factory(dict)
     observers: list[Any] = attrs.Factory(list)
+    #: the data's units (DataInfo.units), for the card of a module built by ganzoo.build_* that has none
+    data_units: dict[str, float] | None = None
 
     @classmethod
     def for_run(cls, folder: RunFolder | None, accelerator: Any, progress: Any, *, generator: nn.Module, data: Any,
@@ -83,8 +85,10 @@ class RunOutputs:
         z, c = z.to(accelerator.device), None if c is None else c.to(accelerator.device)
         card = ModelCard(role="generator", component=None, plugin=None, options={}, num_classes=num_classes,
                          shape=sample_shape(data, generator, z, c), latent_dim=latent_dim)
+        info = contracts.data_info(data)
         return cls(folder, accelerator, z, c, progress, reference=lambda n: reference_points(data, n, seed),
-                   default_card=card, cards=cards or {}, observers=observers)
+                   default_card=card, cards=cards or {}, observers=observers,
+                   data_units=None if info is None else info.units)
 
     @property
     def main(self) -> bool:
@@ -126,8 +130,16 @@ class RunOutputs:
         """``generator.safetensors`` (and EMA, discriminator) with self-describing metadata."""
         assert self.folder is not None
         for role, module in models.items():
-            card = self.cards.get("discriminator" if role == "discriminator" else "generator", self.default_card)
+            card = self.cards.get("discriminator" if role == "discriminator" else "generator") or self.own_card(module)
             save_weights(module, self.folder.weights(role), attrs.evolve(card, role=role, step=step))
+
+    def own_card(self, module: nn.Module) -> ModelCard:
+        """The card ``ganzoo.build_generator`` / ``build_discriminator`` attached to the module (so a Trainer
+        composed from Python writes weights that load again), else the default card."""
+        built = getattr(module, "card", None)
+        if not isinstance(built, ModelCard):
+            return self.default_card
+        return attrs.evolve(built, units=built.units or self.data_units)
 
     def save_checkpoint(self, step: int, state: dict[str, Any], models: Mapping[str, nn.Module]) -> Path | None:
         """Checkpoint (atomic) plus the current weights; every process keeps its own random streams."""

@@ -15,8 +15,11 @@ import functools
 import math
 import os
 import random
+import warnings
+from typing import Any
 
 import torch
+from PIL import Image
 from torchvision import transforms
 from torchvision.datasets import ImageFolder
 
@@ -28,12 +31,51 @@ from ganzoo_datasets.options import ImageFolderOptions, image_folder_info
 SPLIT_SEED = 0
 
 
+PIXELS_MAX = 100_000_000  # one image's pixels, checked from its header before it is decoded
+
+
 class _LayoutImageFolder(ImageFolder):
-    """ImageFolder with :mod:`layout`'s rules: hidden folders skipped, a flat root as one class."""
+    """ImageFolder with :mod:`layout`'s rules: hidden folders skipped, a flat root as one class, links
+    followed but loops refused; each image checked for its size before decoding, and a file that does not
+    decode named as the bad input (not taken for a failed write)."""
 
     def find_classes(self, directory: str | os.PathLike[str]) -> tuple[list[str], dict[str, int]]:
         classes = layout.class_folders(os.fspath(directory)) or [""]  # "" = the root itself
         return classes, {name: i for i, name in enumerate(classes)}
+
+    @staticmethod
+    def make_dataset(directory: str | os.PathLike[str], class_to_idx: dict[str, int], extensions: Any = None,
+                     is_valid_file: Any = None, allow_empty: bool = False) -> list[tuple[str, int]]:
+        root = os.fspath(directory)
+        samples = []
+        for name, index in sorted(class_to_idx.items(), key=lambda item: item[1]):
+            folder = os.path.join(root, name) if name else root
+            found = [(path, index) for path in layout.image_files(root, folder)]
+            if not found and not allow_empty:
+                raise FileNotFoundError(f"no image files in {os.path.abspath(folder)}")
+            samples.extend(found)
+        return samples
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        path = self.samples[index][0]
+        try:
+            return super().__getitem__(index)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+            reason = str(err).replace(os.linesep, " ") or type(err).__name__
+            raise GanzooError(f"image-folder: {os.path.abspath(path)}: not a readable image ({reason}); "
+                              "remove or replace it") from None
+
+
+def _load_image(path: str) -> Image.Image:
+    """The image as RGB, refused past :data:`PIXELS_MAX` pixels before any decoding (a decompression bomb:
+    a few kilobytes of PNG can ask for gigabytes)."""
+    with open(path, "rb") as handle, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the bound below decides
+        image = Image.open(handle)
+        if image.width * image.height > PIXELS_MAX:
+            raise GanzooError(f"image-folder: {os.path.abspath(path)}: {image.width}x{image.height} pixels; an "
+                              f"image may have at most {PIXELS_MAX:,}: shrink or remove it")
+        return image.convert("RGB")
 
 
 class ImageFolderDataset(torch.utils.data.Dataset):
@@ -78,7 +120,8 @@ def _open(options: ImageFolderOptions) -> ImageFolder:
     root = options.root
     try:
         return _LayoutImageFolder(
-            root, transform=_transform(options), is_valid_file=functools.partial(layout.is_visible_image, root)
+            root, transform=_transform(options), is_valid_file=functools.partial(layout.is_visible_image, root),
+            loader=_load_image,
         )
     except FileNotFoundError as err:  # ImageFolder: a class folder (or the flat root) without any image
         where = os.path.abspath(root)

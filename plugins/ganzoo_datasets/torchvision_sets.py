@@ -17,6 +17,7 @@ import attrs
 import torch
 
 from ganzoo.plugin import DataInfo, GanzooError
+from ganzoo_datasets import idx
 from ganzoo_datasets.common import check_split, resize, to_model_range
 from ganzoo_datasets.options import Cifar10Options, MnistOptions, cifar10_info, mnist_info
 
@@ -67,7 +68,10 @@ def cifar10(options: Cifar10Options, *, split: str) -> TensorImages:
 
 
 def _build(source: _Source, options: Any, split: str, info: DataInfo) -> TensorImages:
-    raw = _open(source, options, check_split(split))
+    split = check_split(split)
+    if source in (MNIST, FASHION_MNIST):  # the raw files at hand, checked before torchvision trusts them
+        idx.check_pair(os.path.join(options.root, source.folder), "train" if split == "train" else "t10k", source.name)
+    raw = _open(source, options, split)
     images = torch.as_tensor(raw.data)
     images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)  # -> [N, C, H, W]
     x = resize(to_model_range(images, 255.0), options.image_size)
