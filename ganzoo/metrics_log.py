@@ -45,7 +45,7 @@ class MetricsLog:
                 rows.append(row)
             elif self.note is not None:
                 where = "the last line" if number == len(lines) else f"line {number}"
-                self.note(f"{self.path}: dropped {where}, not a whole JSON row with an integer step (cut off mid-write by a crash?)")
+                self.note(f"{self.path}: dropped {where}, not a whole JSON row (cut off mid-write by a crash?)")
         return rows
 
     def truncate_after(self, step: int) -> None:

@@ -52,7 +52,7 @@ def test_a_full_cache_disk_is_one_line_and_leaves_no_temporary_file(digits_run, 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("ganzoo_metrics.classifier.save_file", full)
+    monkeypatch.setattr("ganzoo.evaluation.classifier.save_file", full)
     assert main(["eval", str(digits_run), *EVAL]) == 2
     assert_one_line_error(capsys.readouterr().err, "cannot write", "No space left on device", "GANZOO_CACHE")
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]

@@ -131,9 +131,12 @@ def _recipe_line(kind: str, component) -> None:
         print("Provides: auxiliary outputs that depend on its options (see its description)")
     elif component.provides:
         print(f"Provides: {', '.join(component.provides)}")
-    for role, names in sorted(component.needs.items()):
+    for role in ("discriminator", "generator"):
+        names = getattr(component.needs, role)
         if names:
             print(f"Needs from the {role}: {', '.join(names)}")
+    if component.needs.real_logits:
+        print("Needs D's logits on reals in G's step (a relativistic loss)")
     section = RECIPE_SECTION.get(kind)
     if kind == "regularizer":
         print(f"In a recipe: [[regularizer]] name = \"{component.name}\", weight = W (default 1), every = N "
