@@ -25,6 +25,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 from torch import nn
 
+from ganzoo import contracts
 from ganzoo.__about__ import __version__
 from ganzoo.atomic import write_atomic
 from ganzoo.errors import GanzooError, RecipeError, WeightsError
@@ -242,10 +243,13 @@ def build_from_card(card: ModelCard, source: str) -> nn.Module:
         raise WeightsError(
             f"{source}: {component.label} cannot be built from this file's metadata ({type(err).__name__}: {err})"
         ) from None
-    if kind == "generator":
-        built = getattr(module, "latent_dim", None)
-        if card.latent_dim is None or (built is not None and built != card.latent_dim):
-            raise WeightsError(f"{source}: {PREFIX}latent_dim: got {card.latent_dim!r}; the generator takes {built!r}")
+    if kind == "generator":  # latent_dim is the generator contract's, as conformance checks it
+        if not isinstance(module, contracts.Generator):
+            raise WeightsError(f"{source}: {component.label} builds a generator without latent_dim or num_classes "
+                               "(see ganzoo.contracts.Generator)")
+        if card.latent_dim != int(module.latent_dim):
+            raise WeightsError(f"{source}: {PREFIX}latent_dim: got {card.latent_dim!r}; "
+                               f"the generator takes {module.latent_dim!r}")
     return module
 
 

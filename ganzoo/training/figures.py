@@ -39,6 +39,14 @@ class RunningFigures:
         self._pending_steps: list[tuple[int, torch.Tensor, torch.Tensor]] = []
         self.reset(0)
 
+    @classmethod
+    def for_run(cls, train: Any, accelerator: Any, *, logistic: bool, penalty: bool) -> RunningFigures:
+        """The figures of a run with ``train``'s options on ``accelerator``'s processes (averaged across them)."""
+        world = accelerator.num_processes
+        reduce = (lambda t: accelerator.reduce(t, reduction="mean")) if world > 1 else (lambda t: t)
+        return cls(accelerator.device, logistic=logistic, d_steps=train.d_steps, grad_accum=train.grad_accum,
+                   batch_size=train.batch_size, world=world, reduce=reduce, penalty=penalty)
+
     def reset(self, step: int) -> None:
         """Start a new interval at ``step`` (the non-finite check outlives the sums)."""
         if self._pending_steps:

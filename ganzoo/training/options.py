@@ -7,9 +7,10 @@ are validated before torch loads.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from ganzoo.options import option, options_class
+from ganzoo.options import option, options_class, parse_options
 
 #: Sizes that keep one step within a machine's memory; a recipe beyond them is a typo, not a plan.
 BATCH_MAX = 65_536
@@ -68,3 +69,12 @@ class TrainOptions:
         (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "
                  "they write into the run folder"
     )
+
+
+def train_options(train: TrainOptions | None, keywords: Mapping[str, Any]) -> TrainOptions:
+    """A Trainer's ``[train]`` options, given whole or as keywords (checked as a recipe's table is)."""
+    if train is None:
+        return parse_options(TrainOptions, keywords, source="Trainer", path="train")
+    if keywords:
+        raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
+    return train

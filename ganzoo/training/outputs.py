@@ -108,7 +108,9 @@ class RunOutputs:
                 contracts.notify(observer, event, *args)
 
     def emit_row(self, row: dict[str, Any]) -> None:
-        """Every row of figures passes here: into metrics.jsonl, and to each observer (main process only)."""
+        """Every row of figures passes here: onto the progress line, then (main process only) into
+        metrics.jsonl and to each observer."""
+        self.progress.log(row)
         if not self.main:
             return
         if self.folder is not None:

@@ -12,103 +12,37 @@ counts calls across both models: with separate D and G blocks it synced none of 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ganzoo import contracts
-from ganzoo.components import DBatch, DOutput, GANLoss, GBatch, Regularization, Regularizer
+from ganzoo.components import DBatch, DOutput, GBatch, Regularization
 from ganzoo.errors import GanzooError
-from ganzoo.options import parse_options
-from ganzoo.run_folder import RunFolder
-from ganzoo.training import distributed, fast
-from ganzoo.training.batches import make_batches
-from ganzoo.training.figures import RunningFigures
-from ganzoo.training.gstep import g_step_inputs, keeps_fakes
-from ganzoo.training.models import prepare_models
+from ganzoo.training import distributed
+from ganzoo.training.gstep import keeps_fakes
 from ganzoo.training.optim import decay_learning_rates
-from ganzoo.training.options import OptimSection, TrainOptions
-from ganzoo.training.outputs import RunOutputs
-from ganzoo.training.progress import Progress
-from ganzoo.training.streams import NoiseStreams
-from ganzoo.training.view import Callback, Observer, StepView
-from ganzoo.weights import ModelCard
+from ganzoo.training.parts import TrainerParts
+from ganzoo.training.state import fitting
+from ganzoo.training.view import StepView
 
 
-class Trainer:
+class Trainer(TrainerParts):
     """Train any generator/discriminator pair on any data with any GAN loss (a :class:`GANLoss`; ``ganzoo.Trainer``
     also takes its name). ``data``: a dataset component, a tensor, an ``(x, y)`` pair, a ``Dataset`` or a
     ``DataLoader``. Options: a recipe's ``[train]`` table, as ``train=TrainOptions(...)`` or keywords. With
     ``run_dir`` the run writes weights, samples, metrics and checkpoints (``self.outputs``); ``callbacks`` get
-    a :class:`~ganzoo.training.view.StepView` after every step, ``observers`` every row and grid written."""
-
-    def __init__(
-        self, generator: nn.Module, discriminator: nn.Module, loss: GANLoss, data: Any, *,
-        train: TrainOptions | None = None, optim: OptimSection | None = None, seed: int = 0,
-        num_classes: int | None = None, run_dir: str | Path | RunFolder | None = None, quiet: bool = False,
-        cards: dict[str, ModelCard] | None = None, callbacks: list[Callback] | None = None,
-        observers: list[Observer] | None = None, regularizers: Iterable[Regularization | Regularizer] = (),
-        augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None, **train_options: Any,
-    ) -> None:
-        if train is None:
-            train = parse_options(TrainOptions, train_options, source="Trainer", path="train")
-        elif train_options:
-            raise TypeError("give either train=TrainOptions(...) or keyword options, not both")
-        if not isinstance(loss, GANLoss):
-            raise TypeError(f"loss must be a GANLoss (ganzoo.build_loss(name) builds one), not {type(loss).__name__}")
-        self.generator, self.discriminator, self.loss, self.data = generator, discriminator, loss, data
-        self.regularizations = [r if isinstance(r, Regularization) else Regularization(r) for r in regularizers]
-        penalised = any(type(r.regularizer).penalty is not Regularizer.penalty for r in self.regularizations)
-        # train.fast's choice written into the options: what runs is what the resolved recipe says
-        train, optim = fast.resolve(train, optim or OptimSection(), generator, discriminator, has_penalty=penalised)
-        self.config, self.optim_config = train, optim
-        self.fast_paths, self._announced = fast.summary(train, optim), False
-        self.augment, self.d_updates, self.seed, self.quiet = augment, 0, seed, quiet
-        self.latent_dim = int(generator.latent_dim)  # the generator contract (ganzoo.contracts.Generator)
-        self.num_classes = int(num_classes if num_classes is not None else contracts.num_classes(generator))
-        folder = run_dir if isinstance(run_dir, RunFolder) or run_dir is None else RunFolder(Path(run_dir))
-        self.callbacks, self.step, self.wall_offset = list(callbacks or []), 0, 0.0
-        self.adaptive = contracts.adaptive(augment)  # ADA: watches D's logits on reals (ganzoo.contracts)
-        self.accelerator = distributed.setup_accelerator(train)
-        self.device = self.accelerator.device
-        self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
-        self.progress = Progress(train.steps, enabled=not quiet and self.accelerator.is_main_process)
-        self.stop = distributed.StopSignal(self.accelerator)
-        ready = prepare_models(generator, discriminator, train, optim, self.accelerator)
-        self.g_model, self.d_model, self.opt_g, self.opt_d = ready.g_model, ready.d_model, ready.opt_g, ready.opt_d
-        self.ema, self._plain_d, self._plain_steps = ready.ema, ready.plain_d, ready.plain_steps
-        self._latent_codes = contracts.latent_codes(generator)  # a generator that owns its prior, or None
-        d_has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
-        self._g_inputs = g_step_inputs(train.g_step_batchnorm, d_has_batchnorm=d_has_batchnorm,
-                                       loss_needs_reals=loss.needs_real_logits)
-        self._last_real: tuple[torch.Tensor, torch.Tensor | None] | None = None
-        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor] | None = None  # (z, c, G(z, c))
-        self.streams = NoiseStreams(seed, self.rank, self.device)
-        self.batches = make_batches(data, train.batch_size, seed=seed, device=self.device, rank=self.rank,
-                                    world=self.world, prepare_loader=self.accelerator.prepare_data_loader)
-        self.outputs = RunOutputs.for_run(folder, self.accelerator, self.progress, generator=generator, data=data,
-                                          seed=seed, latent_dim=self.latent_dim, num_classes=self.num_classes,
-                                          train=train, cards=cards, observers=list(observers or []))
-        reduce = (lambda t: self.accelerator.reduce(t, reduction="mean")) if self.world > 1 else (lambda t: t)
-        self.figures = RunningFigures(self.device, logistic=self.loss.family == "logistic", d_steps=train.d_steps,
-                                      grad_accum=train.grad_accum, batch_size=train.batch_size, world=self.world,
-                                      reduce=reduce, penalty=penalised)
-
-    @property
-    def folder(self) -> RunFolder | None:
-        return self.outputs.folder
+    a :class:`~ganzoo.training.view.StepView` after every step, ``observers`` every row and grid written.
+    What it holds, and how that is assembled from the arguments: :class:`~ganzoo.training.parts.TrainerParts`."""
 
     # ---------------------------------------------------------------- one step of Algorithm 1
     def train_step(self) -> None:
-        if self.config.lr_decay == "linear":
-            optim = self.optim_config
+        config, optim = self.config, self.optim_config
+        if config.lr_decay == "linear":
             decay_learning_rates(((self.opt_g, optim.generator), (self.opt_d, optim.discriminator)),
-                                 self.step / self.config.steps)
-        config = self.config
+                                 self.step / config.steps)
         for k in range(config.d_steps):
             self.discriminator_step(keep_fakes=keeps_fakes(config.g_step_fakes, critic_step=k,
                                                            d_steps=config.d_steps, grad_accum=config.grad_accum))
@@ -248,7 +182,7 @@ class Trainer:
         """
         config = self.config
         total = min(config.steps if until is None else until, config.steps)  # until=0: nothing
-        self._started = time.perf_counter()
+        self.state.clock.start()
         self.figures.reset(self.step)
         last: dict[str, Any] = {}
         self.outputs.prepare()
@@ -279,12 +213,11 @@ class Trainer:
                         self.progress.close()  # the CLI says it, once: the trainer only tells it where it stopped
                         raise KeyboardInterrupt(f"interrupted at step {self.step}; checkpoint saved")
             self.finish()
-            distributed.write_rank_digest(self._weights(), self.batches, rank=self.rank, world=self.world,
+            distributed.write_rank_digest(self.state.weights(), self.batches, rank=self.rank, world=self.world,
                                           step=self.step)  # only with GANZOO_RANK_DIGEST set (tests, debugging)
         finally:  # a later fit() of this trainer goes on counting wall time from here
             self.outputs.notify("on_end")
-            self.wall_offset += time.perf_counter() - self._started
-            self._started = time.perf_counter()
+            self.state.clock.lap()
         return last
 
     def view(self, total: int | None = None) -> StepView:
@@ -302,22 +235,20 @@ class Trainer:
         if self.adaptive is not None:
             row.update({f"augment_{name}": float(value) for name, value in self.adaptive.figures().items()})
         row["fast"] = self.fast_paths
-        row["wall_s"] = self.wall_offset + time.perf_counter() - self._started
-        self.progress.log(row)
+        row["wall_s"] = self.state.clock.seconds()
         self.outputs.emit_row(row)
         self.figures.reset(self.step)
         return row
 
     def log_row(self, row: dict[str, Any]) -> None:
         """Append figures (an evaluation's, say) to metrics.jsonl under the current step."""
-        self.progress.log({"step": self.step, **row})
         self.outputs.emit_row({"step": self.step, **row})
 
     def finish(self) -> None:
         """Write the final checkpoint, weights, samples and curves."""
         self._check_finite()
         # several processes: all end with the main one's BatchNorm statistics (of G, D and the EMA copy)
-        distributed.broadcast_buffers([p for p in self._stateful().values() if isinstance(p, nn.Module)], self.world)
+        distributed.broadcast_buffers(self.state.modules(), self.world)
         self.save_checkpoint()
         self.save_samples()
         self.outputs.save_curves()
@@ -327,56 +258,31 @@ class Trainer:
     def sampling_generator(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.generator
 
-    def _weights(self) -> dict[str, nn.Module]:
-        """The models a run's weights files hold, by role."""
-        roles = {"generator": self.generator, "discriminator": self.discriminator}
-        return roles if self.ema is None else {**roles, "generator-ema": self.ema.module}
-
     def save_samples(self) -> Path | None:
         return self.outputs.save_samples(self.step, self.sampling_generator())
 
     def save_weights(self) -> None:
-        self.outputs.save_weights(self.step, self._weights())
+        self.outputs.save_weights(self.step, self.state.weights())
 
     def save_checkpoint(self) -> Path | None:
         """Checkpoint plus the current weights, never of a run gone non-finite."""
         if self.folder is None:
             return None
         self._check_finite()
-        return self.outputs.save_checkpoint(self.step, self.state_dict(), self._weights())
-
-    def _stateful(self) -> dict[str, Any]:
-        """What a checkpoint holds the state of, by key."""
-        parts = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g,
-                 "opt_d": self.opt_d, "batches": self.batches}
-        if self.ema is not None:
-            parts["ema"] = self.ema
-        if self.adaptive is not None and self.adaptive.state_dict():  # an empty state is not stored
-            parts["augment"] = self.adaptive
-        return parts
+        return self.outputs.save_checkpoint(self.step, self.state_dict(), self.state.weights())
 
     def state_dict(self) -> dict[str, Any]:
         """Everything resuming needs, this process's random streams included."""
-        wall = self.wall_offset + time.perf_counter() - getattr(self, "_started", time.perf_counter())
-        return {"step": self.step, "wall_s": wall, **{k: part.state_dict() for k, part in self._stateful().items()},
-                "rng": self.streams.state_dict(), "processes": self.world}
+        return self.state.state_dict(self.step)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.step, self.wall_offset = int(state["step"]), float(state["wall_s"])
-        for key, part in self._stateful().items():
-            if key not in ("ema", "augment") or key in state:
-                part.load_state_dict(state[key])
-        self.streams.load_state_dict(state["rng"])
+        self.step = self.state.load_state_dict(state)
         self.d_updates = self.step * self.config.d_steps  # where each lazy regulariser's schedule stands
 
     def resume(self, run_dir: str | Path | None = None) -> int:
         """Load the newest readable checkpoint of ``run_dir`` (default: this trainer's); returns the step reached."""
         path, state = self.outputs.read_checkpoint(run_dir)
-        try:
+        with fitting(path):
             self.load_state_dict(state)
-        except (RuntimeError, KeyError, ValueError, TypeError) as err:  # another recipe's models, say
-            first = " ".join(line.strip() for line in str(err).strip().splitlines()[:2]) or type(err).__name__
-            raise GanzooError(f"{path}: the checkpoint does not fit these models or optimisers ({first}); "
-                              "resume with the run's own recipe") from None
         self.outputs.resumed_at(self.step)
         return self.step
