@@ -131,7 +131,8 @@ def _recipe_line(kind: str, component) -> None:
         print("Provides: auxiliary outputs that depend on its options (see its description)")
     elif component.provides:
         print(f"Provides: {', '.join(component.provides)}")
-    for role, names in sorted(component.needs.items()):
+    for role in ("discriminator", "generator"):
+        names = component.needs.get(role)
         if names:
             print(f"Needs from the {role}: {', '.join(names)}")
     section = RECIPE_SECTION.get(kind)
