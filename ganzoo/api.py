@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ganzoo import contracts
 from ganzoo.build import (
     build_augment,
     build_dataset,
@@ -30,6 +31,7 @@ from ganzoo.build import (
 )
 from ganzoo.components import GANLoss
 from ganzoo.errors import GanzooError
+from ganzoo.model_outputs import check_outputs
 from ganzoo.recipe import Recipe, apply_overrides, load_recipe, recipe_from_dict
 from ganzoo.run_folder import RunFolder
 from ganzoo.training.trainer import Trainer as _Trainer
@@ -41,10 +43,18 @@ __all__ = ["RunResult", "Trainer", "build_augment", "build_dataset", "build_disc
 
 class Trainer(_Trainer):
     """:class:`ganzoo.training.trainer.Trainer`, the loss also given by its registered name
-    (``ganzoo.Trainer(G, D, "hinge", data, steps=200)``): the trainer itself takes built objects only."""
+    (``ganzoo.Trainer(G, D, "hinge", data, steps=200)``): the trainer itself takes built objects only. G and D
+    are held to the outputs they declared and the loss and regularisers read, as a recipe's are (one short
+    forward, :mod:`ganzoo.model_outputs`)."""
 
     def __init__(self, generator: Any, discriminator: Any, loss: str | GANLoss, data: Any, **options: Any) -> None:
-        super().__init__(generator, discriminator, resolve_loss(loss), data, **options)
+        loss = resolve_loss(loss)
+        classes = options.get("num_classes")
+        if "regularizers" in options:  # read twice: here and by the trainer
+            options["regularizers"] = list(options["regularizers"])
+        check_outputs(generator, discriminator, loss, options.get("regularizers", ()),
+                      num_classes=int(classes if classes is not None else contracts.num_classes(generator)))
+        super().__init__(generator, discriminator, loss, data, **options)
 
 
 def sample(
@@ -105,6 +115,7 @@ def run_recipe(
     import tomli_w
 
     from ganzoo.atomic import write_text_atomic
+    from ganzoo.recipe.resume import check_resume
 
     overrides = list(overrides)
     if isinstance(recipe, Recipe):
@@ -122,6 +133,8 @@ def run_recipe(
     # checked and locked before anything is built: a second run with the same folder gets one line naming
     # the first one's pid, and a folder that cannot be written fails before any work
     with run_lock.using(folder, resume=resume is not None, main_process=launched_rank() == 0):
+        if resume is not None:  # the same data and models as the run trained, or nothing is touched
+            check_resume(folder.path, parsed)
         try:
             trainer = build_trainer(parsed, folder, quiet=quiet)
             if trainer.world > 1:  # several processes (torchrun, accelerate launch): one run folder, the main

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.components import GANLoss, Regularization
+from ganzoo.model_outputs import check_outputs
 from ganzoo.options import options_to_dict, parse_options
 from ganzoo.recipe.schema import Recipe, RegularizerSchedule
 from ganzoo.registry import registries
@@ -112,6 +113,10 @@ def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bo
     loss = make("loss", recipe.loss.name, recipe.loss.options)
     regularizers = [Regularization(make("regularizer", r.name, r.options), weight=r.schedule.weight,
                                    every=r.schedule.every, name=r.name) for r in recipe.regularizers]
+    declared = {role: (registries().component(role, getattr(recipe, role).name), getattr(recipe, role).options)
+                for role in modules}
+    check_outputs(modules["generator"], modules["discriminator"], loss, regularizers, num_classes=classes,
+                  declared=declared)  # before the trainer writes anything into the run folder
     augment = None
     if recipe.augment is not None:
         augment = make("augment", recipe.augment.name, recipe.augment.options, shape=shape)

@@ -109,7 +109,8 @@ def check_value(annotation: Any, value: Any, field: attrs.Attribute | None, *, s
 
 def check_defaults(cls: type) -> None:
     """Hold an options class's defaults to its own rules (a plugin's ``option(0, min=1)``), so a component
-    never receives a value that ``--set`` would have refused; raises RecipeError naming the field."""
+    never receives a value that ``--set`` would have refused; raises RecipeError naming the class (module and
+    qualified name: the plugin's own, for its author to find) and the field."""
     if not (isinstance(cls, type) and attrs.has(cls)):
         raise TypeError(f"options={cls!r} is not an options class (decorate it with @ganzoo.options_class)")
     hints = typing.get_type_hints(cls)
@@ -119,7 +120,7 @@ def check_defaults(cls: type) -> None:
         default = field.default
         if attrs.has(type(default)):
             default = options_to_dict(default)
-        check_value(hints[field.name], default, field, source=f"options class {cls.__name__}",
+        check_value(hints[field.name], default, field, source=f"options class {cls.__module__}.{cls.__qualname__}",
                     path=f"{field.name} (default)")
 
 

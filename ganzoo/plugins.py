@@ -107,6 +107,14 @@ def load_entry_points(manager: pluggy.PluginManager) -> list[PluginRecord]:
 
 
 def _describe(err: BaseException) -> str:
-    last = traceback.extract_tb(err.__traceback__)[-1:] if err.__traceback__ else []
+    """The error and where the plugin's own code raised it: the innermost frame outside ganzoo, so a
+    registration that ganzoo refuses points at the plugin's ``register(...)`` line, not at ganzoo's check."""
+    frames = traceback.extract_tb(err.__traceback__) if err.__traceback__ else []
+    theirs = [frame for frame in frames if not _in_ganzoo(frame.filename)]
+    last = (theirs or frames)[-1:]
     where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
     return f"{type(err).__name__}: {err}{where}"
+
+
+def _in_ganzoo(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(os.path.dirname(os.path.abspath(__file__)) + os.sep)

@@ -13,6 +13,7 @@ from helpers_training import assert_one_line_error
 
 import ganzoo
 from ganzoo.cli.main import main
+from ganzoo.errors import GanzooError
 from ganzoo.run_lock import LOCK_NAME
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -142,6 +143,20 @@ def test_a_recipe_toml_edited_to_other_data_is_caught_by_the_weights_record(run_
     assert main(["run", "--resume", str(run_copy), "--quiet"]) == 2
     assert_one_line_error(capsys.readouterr().err, 'data.name: "ring8" -> "grid25"',
                           f"recorded in {run_copy / 'generator.safetensors'}")
+    assert snapshot(run_copy) == before
+
+
+@pytest.mark.parametrize("section, table, says", [
+    ("data", {"name": "grid25"}, 'data.name: "ring8" -> "grid25"'),
+    ("generator", {**TINY["generator"], "hidden_dims": [32]}, "generator.hidden_dims: [16] -> [32]"),
+], ids=["data", "models"])
+def test_a_resume_from_python_is_held_to_the_run_as_from_the_cli(run_copy, section, table, says):
+    before = snapshot(run_copy)
+    with pytest.raises(GanzooError) as caught:
+        ganzoo.run_recipe({**TINY, section: table}, resume=run_copy, quiet=True)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1 and "the recipe changes what the run trained" in message
+    assert says in message
     assert snapshot(run_copy) == before
 
 

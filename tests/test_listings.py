@@ -1,5 +1,5 @@
 """``ganzoo list`` readable at 80 columns and through a pipe (never a word a line), ``ganzoo show KIND NAME``
-with one component's options as a table; neither imports torch."""
+with one component's options as a table (through a pipe, one whole line per option); neither imports torch."""
 
 from __future__ import annotations
 
@@ -56,12 +56,15 @@ def test_show_lists_every_option_with_type_default_range_and_help():
     assert out.startswith("dataset image-folder (plugin datasets)")
     for header in ("option", "type", "default", "range", "help"):
         assert header in out
-    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:5]]
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:6]]
             for line in out.splitlines() if line.startswith("│") and line.split("│")[1].strip()}
-    assert rows["root"] == ["string", "(required)", ""]
-    assert rows["image_size"][1:] == ["64", "4 to 1024"]
+    assert rows["root"][:3] == ["string", "(required)", ""]
+    assert rows["image_size"][1:3] == ["64", "4 to 1024"]
     assert rows["channels"][:2] == ["one of 1, 3", "3"]
-    assert max(map(len, out.splitlines())) <= 80
+    # through a pipe every row is one whole line (rich cropped the table at 80 columns): grep finds an option
+    # with its whole help
+    options = describe_options(registries().component("dataset", "image-folder").options)
+    assert {name: cells[3] for name, cells in rows.items()} == {o["name"]: o["help"] for o in options}
     assert 'In a recipe: [data] name = "image-folder"' in out
 
 

@@ -132,7 +132,7 @@ def _recipe_line(kind: str, component) -> None:
     elif component.provides:
         print(f"Provides: {', '.join(component.provides)}")
     for role in ("discriminator", "generator"):
-        names = getattr(component.needs, role)
+        names = component.needs.get(role)
         if names:
             print(f"Needs from the {role}: {', '.join(names)}")
     if component.needs.real_logits:

@@ -16,8 +16,8 @@ def console(stderr: bool = False) -> Any:
 def table(title: str, columns: list[str], rows: list[list[str]], *, wrap_last: bool = False,
           whole: tuple[str, ...] = ()) -> None:
     """A rich table; ``wrap_last`` gives the last column (free text) the room the others leave, wrapped at
-    word boundaries, and sets the width to :func:`text_width` so a pipe gets the same layout as a terminal;
-    the ``whole`` columns are never folded (names people copy)."""
+    word boundaries, at :func:`text_width`; the ``whole`` columns are never folded (names people copy). Into
+    a pipe or a file the table is as wide as its longest row: rich would otherwise crop it at 80 columns."""
     from rich.table import Table
 
     out = Table(title=title, title_justify="left")
@@ -30,6 +30,10 @@ def table(title: str, columns: list[str], rows: list[list[str]], *, wrap_last: b
     shown = console()
     if wrap_last:
         shown.width = max(text_width(), 80)
+    if not shown.is_terminal:  # a pipe or a file: every row whole, however wide (grep sees whole lines)
+        from rich.measure import Measurement
+
+        shown.width = max(shown.width, Measurement.get(shown, shown.options.update_width(10_000), out).maximum)
     shown.print(out)
 
 

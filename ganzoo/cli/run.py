@@ -38,10 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from ganzoo.recipe.load import check_data
 
     recipe = check_data(load_recipe(recipe_arg, args.overrides))  # every check before torch is imported
-    if args.resume is not None:
-        from ganzoo.recipe.resume import check_resume
-
-        check_resume(args.resume, recipe)  # the same data and models as the run trained
 
     from ganzoo.api import default_run_dir, run_recipe
     from ganzoo.training.distributed import launched_rank
