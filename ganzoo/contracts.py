@@ -376,7 +376,9 @@ class Metric(Protocol):
 
     Optional: ``applies_to(context) -> bool`` (default False: the metric runs only when named), cheap, True
     when it should run by default; ``better`` (default ``{}``), ``{"figure": "lower" | "higher"}``, the
-    figures a recipe's ``eval.keep_best`` may name; ``name`` (default: the registered name), for messages.
+    figures a recipe's ``eval.keep_best`` may name; ``name`` (default: the registered name), for messages;
+    ``protocol`` (default ``{}``), filled by ``compute``, what the figures depend on (sample counts, resize, the
+    library's version), which ``ganzoo eval`` prints beside them and writes to ``--json``.
     Registration's ``data_kinds`` and ``conditional`` are enforced before ``compute`` is called.
     """
 
@@ -444,6 +446,18 @@ def applies_to(metric: Any, context: Any) -> bool:
 def better(metric: Any) -> dict[str, str]:
     """The metric's ``better`` (which way each figure improves); ``{}`` when it declares none."""
     return dict(getattr(metric, "better", None) or {})
+
+
+def protocol(metric: Any) -> dict[str, Any]:
+    """The metric's ``protocol`` after ``compute`` (what its figures depend on); ``{}`` when it keeps none."""
+    return dict(getattr(metric, "protocol", None) or {})
+
+
+def card(model: Any) -> Any:
+    """The card (a :class:`ganzoo.weights.ModelCard`) that ``ganzoo.build_generator`` /
+    ``build_discriminator`` attach to what they build, so that weights written from a Trainer composed in
+    Python load again; None for a module built any other way. Not something a plugin sets."""
+    return getattr(model, "card", None)
 
 
 def data_form(data: Any) -> DataForm | None:

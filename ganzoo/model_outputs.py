@@ -53,8 +53,8 @@ def _declared(role: str, model: Any, declared: Mapping[str, tuple[Component, Any
     """The model's component and options: as given, or as its card (``ganzoo.build_*``) records them."""
     if declared is not None:
         return declared.get(role)
-    card = getattr(model, "card", None)
-    if card is None or getattr(card, "component", None) is None:
+    card = contracts.card(model)
+    if card is None or card.component is None:
         return None
     try:
         component = registries().component(role, card.component)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ganzoo import contracts
 from ganzoo.cli import render
 from ganzoo.cli.guide_args import add_guide_arguments, check_guide_arguments, guide_options, guide_summary
 from ganzoo.errors import GanzooError
@@ -163,8 +164,8 @@ def evaluate(args: argparse.Namespace) -> int:
         "n": args.n,
         "seed": args.seed,
         "metrics": {name: {k: _finite(v) for k, v in figures.items()} for name, figures in results.items()},
-        "protocols": {name: dict(metric.protocol) for name, metric in metrics.items()
-                      if getattr(metric, "protocol", None)},
+        "protocols": {name: contracts.protocol(metric) for name, metric in metrics.items()
+                      if contracts.protocol(metric)},
         "warnings": notes,
     }
     if args.json:

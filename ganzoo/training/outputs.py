@@ -138,7 +138,7 @@ class RunOutputs:
     def own_card(self, module: nn.Module) -> ModelCard:
         """The card ``ganzoo.build_generator`` / ``build_discriminator`` attached to the module (so a Trainer
         composed from Python writes weights that load again), else the default card."""
-        built = getattr(module, "card", None)
+        built = contracts.card(module)
         if not isinstance(built, ModelCard):
             return self.default_card
         return attrs.evolve(built, units=built.units or self.data_units)
