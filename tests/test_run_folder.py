@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 from helpers_training import assert_one_line_error, cli_command, cli_env
+from hostile_runs import RING
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
@@ -28,15 +29,7 @@ from ganzoo.run_lock import LOCK_NAME, RunLock
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-TINY = {
-    "name": "tiny-ring",
-    "seed": 3,
-    "data": {"name": "ring8"},
-    "generator": {"name": "mlp", "latent_dim": 4, "hidden_dims": [16]},
-    "discriminator": {"name": "mlp", "hidden_dims": [16]},
-    "loss": {"name": "non-saturating"},
-    "train": {"steps": 2, "batch_size": 8, "log_every": 1, "grid_size": 8, "device": "cpu"},
-}
+TINY = RING  # the tiny ring run every run-folder test starts from (tests/hostile_runs.py)
 
 
 def write_recipe(folder: Path, raw: dict = TINY, name: str = "tiny-ring.toml") -> Path:
