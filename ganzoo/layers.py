@@ -39,6 +39,17 @@ def group_spread(h: torch.Tensor, group: int) -> torch.Tensor:
     return std.to(h.dtype).repeat_interleave(size)
 
 
+def one_hot_block(z: torch.Tensor, k: int) -> torch.Tensor:
+    """``z`` with its last ``k`` entries replaced by the one-hot of their arg-max: a uniform categorical part of
+    the prior that a sampler of standard normal z draws without knowing of it (a mixture prior, as InfoGAN's
+    codes and DeliGAN's components). A continuous map of one Gaussian must draw a bridge between two
+    disconnected modes; one code value per region needs none."""
+    if not k:
+        return z
+    noise, block = z.split([z.shape[1] - k, k], dim=1)
+    return torch.cat([noise, F.one_hot(block.argmax(dim=1), k).to(z.dtype)], dim=1)
+
+
 def conv_layout(shape: tuple[int, ...], width: int) -> tuple[int, list[int]]:
     """The side of the smallest feature map, and the channels of each map from the smallest to the largest.
 
@@ -157,10 +168,11 @@ class ConvGenerator(nn.Module):
     size -> tanh; conditional by a learned class embedding joined to z."""
 
     def __init__(self, *, shape: tuple[int, ...], latent_dim: int, width: int, num_classes: int = 0,
-                 embedding_dim: int = 32) -> None:
+                 embedding_dim: int = 32, categorical: int = 0) -> None:
         super().__init__()
         base, channels = conv_layout(shape, width)
         self.latent_dim = latent_dim
+        self.categorical = categorical  # the last entries of z that pick a code value (one_hot_block)
         self.num_classes = num_classes
         self.embed = nn.Embedding(num_classes, embedding_dim) if num_classes else None
         in_dim = latent_dim + (embedding_dim if num_classes else 0)
@@ -174,6 +186,7 @@ class ConvGenerator(nn.Module):
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"{type(self).__name__} expects z of shape [N, {self.latent_dim}]; got {list(z.shape)}")
+        z = one_hot_block(z, self.categorical)
         if self.embed is not None:
             c = check_labels(c, self.num_classes, z.shape[0], type(self).__name__)
             z = torch.cat([z, self.embed(c)], dim=1)
@@ -198,17 +211,18 @@ class ConvDiscriminator(nn.Module):
 
     With ``spectral_norm`` every layer is spectrally normalised and batch norm is dropped (as in SN-GAN):
     the two fight over the scale of the features, and batch norm makes D's output for one sample depend
-    on the rest of the batch, which a gradient penalty per sample assumes it does not.
+    on the rest of the batch, which a gradient penalty per sample assumes it does not. ``batch_norm=False``
+    without spectral norm gives WGAN-GP's critic: no normalisation at all.
     """
 
     def __init__(self, *, shape: tuple[int, ...], width: int, num_classes: int = 0, spectral_norm: bool = False,
-                 minibatch_std: int = 0, conditioning: str = "channels") -> None:
+                 minibatch_std: int = 0, conditioning: str = "channels", batch_norm: bool = True) -> None:
         super().__init__()
         base, channels = conv_layout(shape, width)
         channels = channels[::-1]
         self.num_classes = num_classes
         self.conditioning = conditioning if num_classes else None
-        batch_norm = not spectral_norm
+        batch_norm = batch_norm and not spectral_norm
         in_channels = shape[0] + (num_classes if self.conditioning == "channels" else 0)
         # D's input layer has no batch norm (the DCGAN guidelines)
         layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]

@@ -67,6 +67,7 @@ _LAZY = {
     "group_spread": "ganzoo.layers",
     "init_dcgan_": "ganzoo.layers",
     "label_maps": "ganzoo.layers",
+    "one_hot_block": "ganzoo.layers",
     "NonSaturatingObjective": "ganzoo.objectives",
     "logistic_d_loss": "ganzoo.objectives",
     "non_saturating_g_loss": "ganzoo.objectives",

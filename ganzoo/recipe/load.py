@@ -204,6 +204,9 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
     regularizers = _regularizers(found, raw.get("regularizer"), source)
     _check_needs(found, choices, regularizers, info.num_classes if header.conditional else 0, source)
     _check_trackers(sections["train"], source)
+    if sections["train"].group_by_class and not header.conditional:
+        raise RecipeError(source, "train.group_by_class", "orders batches by class, which needs conditional = true "
+                          "(this recipe's batches carry no classes); allowed: false")
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))

@@ -64,6 +64,10 @@ class TrainOptions:
         "shared", help="G's step on fresh z and labels (Algorithm 1), or on the fakes of the last critic step "
         "(one G forward per step instead of two, as pytorch/examples' DCGAN does; ganzoo/training/gstep.py)"
     )
+    group_by_class: bool = option(
+        False, help="each batch in class order (reals, and the labels fakes are drawn for), so that a "
+        "minibatch-std group shares a class and D sees a class drawn as near-copies; conditional runs only"
+    )
     grid_size: int = option(64, min=1, max=1024, help="samples in each grid (conditional: per class rows)")
     log_with: tuple[Literal["tensorboard", "wandb", "mlflow", "aim"], ...] = option(
         (), help="experiment trackers (through accelerate) fed the logged figures, grids and recipe; "

@@ -134,14 +134,19 @@ class Trainer(TrainerParts):
             x = x.contiguous(memory_format=torch.channels_last)
         if self.num_classes and c is None:
             raise GanzooError("the model is conditional, but the data yields no class labels")
+        if self.num_classes and self.config.group_by_class:
+            order = c.argsort(stable=True)
+            x, c = x[order], c[order]
         return x, (c if self.num_classes else None)
 
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=self.streams.noise)
 
     def _labels(self, n: int) -> torch.Tensor | None:
-        noise = self.streams.noise
-        return torch.randint(self.num_classes, (n,), device=self.device, generator=noise) if self.num_classes else None
+        if not self.num_classes:
+            return None
+        labels = torch.randint(self.num_classes, (n,), device=self.device, generator=self.streams.noise)
+        return labels.sort(stable=True).values if self.config.group_by_class else labels
 
     def _d(self, x: torch.Tensor, c: torch.Tensor | None, model: Any = None) -> DOutput:
         """D's outputs on ``x``, through the run's augmentation when it has one."""

@@ -38,3 +38,11 @@ def register_losses(register: RegisterLosses) -> None:
         options=ACGANLossOptions,
         needs={"discriminator": ("class_logits",)},
     )
+    register(
+        "tac",
+        "ganzoo_acgan.loss:TwinACGANLoss",
+        description="TAC-GAN: the acgan loss plus a twin class head trained on fakes, which G fights (needs an "
+                    "acgan discriminator with twin = true).",
+        options=ACGANLossOptions,
+        needs={"discriminator": ("class_logits", "twin_logits")},
+    )

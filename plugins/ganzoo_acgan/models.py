@@ -14,5 +14,8 @@ from ganzoo_acgan.options import ACGANDiscriminatorOptions
 class ACGANDiscriminator(HeadedDiscriminator):
     def __init__(self, options: ACGANDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
         heads = {"class_logits": num_classes} if num_classes else {}
-        super().__init__(width=options.width, spectral_norm=options.spectral_norm, shape=shape, heads=heads)
+        if num_classes and options.twin:
+            heads["twin_logits"] = num_classes
+        super().__init__(width=options.width, spectral_norm=options.spectral_norm, shape=shape, heads=heads,
+                         minibatch_std=options.minibatch_std)
         self.num_classes = num_classes

@@ -19,8 +19,8 @@ class DCGANGenerator(ConvGenerator):
     """z -> a base x base map (4x4, or 7x7 for 28-pixel images) -> doubled until the image size -> tanh."""
 
     def __init__(self, options: DCGANGeneratorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
-        super().__init__(shape=shape, latent_dim=options.latent_dim, width=options.width, num_classes=num_classes,
-                         embedding_dim=options.embedding_dim)
+        super().__init__(shape=shape, latent_dim=options.latent_dim + options.categorical, width=options.width,
+                         num_classes=num_classes, embedding_dim=options.embedding_dim, categorical=options.categorical)
 
 
 class DCGANDiscriminator(ConvDiscriminator):
@@ -36,4 +36,4 @@ class DCGANDiscriminator(ConvDiscriminator):
     ) -> None:
         super().__init__(shape=shape, width=options.width, num_classes=num_classes,
                          spectral_norm=options.spectral_norm, minibatch_std=options.minibatch_std,
-                         conditioning=options.conditioning)
+                         conditioning=options.conditioning, batch_norm=options.batch_norm)

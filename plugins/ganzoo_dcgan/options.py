@@ -25,6 +25,11 @@ class DCGANGeneratorOptions:
         32, help="size of the learned class embedding concatenated to z (conditional models only)", min=1,
         max=16_384,
     )
+    categorical: int = option(
+        0, min=0, max=16_384, help="values of a uniform categorical part of the prior, given to the net one-hot "
+        "beside the noise (0: none); z is latent_dim + categorical wide. Lets G keep disconnected modes (digit "
+        "classes) apart instead of drawing half-formed shapes between them"
+    )
 
 
 @options_class
@@ -34,6 +39,10 @@ class DCGANDiscriminatorOptions:
     width: int = option(64, help="channels of the first layer; each later layer doubles them", min=1, max=256)
     spectral_norm: bool = option(
         False, help="spectrally normalise every layer and drop batch norm (SN-GAN); suits WGAN-GP too"
+    )
+    batch_norm: bool = option(
+        True, help="batch norm in the hidden layers (spectral_norm drops it); false without spectral_norm is "
+        "WGAN-GP's critic: no normalisation, so the penalty sees each sample alone at full capacity"
     )
     minibatch_std: int = option(
         0, min=0, help="group size of a minibatch standard deviation channel before the last layer (Karras et "

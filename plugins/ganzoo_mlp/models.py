@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from ganzoo.plugin import check_labels, group_spread
+from ganzoo.plugin import check_labels, group_spread, one_hot_block
 from ganzoo_mlp.options import MLPDiscriminatorOptions, MLPGeneratorOptions
 
 
@@ -37,20 +37,26 @@ def mlp(
 
 
 class MLPGenerator(nn.Module):
-    """z (concatenated with a class embedding when conditional) -> LeakyReLU layers -> tanh, reshaped."""
+    """z (concatenated with a class embedding when conditional) -> LeakyReLU layers -> tanh, reshaped.
+
+    With ``categorical = K`` the last K entries of z pick a code value by their arg-max (uniform over K, so a
+    sampler drawing standard normal z of ``latent_dim`` draws from the prior), given to the net one-hot.
+    """
 
     def __init__(self, options: MLPGeneratorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
         super().__init__()
         self.shape = tuple(shape)
-        self.latent_dim = options.latent_dim
+        self.categorical = options.categorical
+        self.latent_dim = options.latent_dim + self.categorical
         self.num_classes = num_classes
         self.embed = nn.Embedding(num_classes, options.embedding_dim) if num_classes else None
-        in_dim = options.latent_dim + (options.embedding_dim if num_classes else 0)
+        in_dim = self.latent_dim + (options.embedding_dim if num_classes else 0)
         self.net = mlp([in_dim, *options.hidden_dims, math.prod(self.shape)], options.negative_slope)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"MLPGenerator expects z of shape [N, {self.latent_dim}]; got {list(z.shape)}")
+        z = one_hot_block(z, self.categorical)
         if self.embed is not None:
             c = check_labels(c, self.num_classes, z.shape[0], "MLPGenerator")
             z = torch.cat([z, self.embed(c)], dim=1)

@@ -31,6 +31,11 @@ class MLPGeneratorOptions:
         16, help="size of the learned class embedding concatenated to z (conditional models only)", min=1,
         max=MAX_WIDTH,
     )
+    categorical: int = option(
+        0, min=0, max=MAX_WIDTH, help="values of a uniform categorical part of the prior, given to the net one-hot "
+        "beside the noise (0: none): a continuous map of one Gaussian must draw arcs between disconnected modes, "
+        "one code value per region need not"
+    )
 
 
 @options_class
