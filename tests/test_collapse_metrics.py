@@ -80,8 +80,15 @@ def test_mean_pair_distance_is_zero_for_copies():
 def test_matched_averages_over_whole_chunks():
     x = points(0.0, 1.0, 10.0, 30.0, 99.0)
     out = matched(x, 2, lambda chunk: {"spread": mean_pair_distance(chunk)})
-    assert out == {"spread": pytest.approx((1 + 20) / 2)}  # the fifth point makes no whole chunk
+    assert out == {"spread": pytest.approx((10 + 29) / 2)}  # chunks {0, 10} and {1, 30}; 99 left over
     assert matched(x, 10, lambda chunk: {"n": float(len(chunk))}) == {"n": 5.0}
+
+
+def test_matched_chunks_of_class_blocks_hold_every_class():
+    # a conditional model's samples come in class blocks (ganzoo.sampling): 10 classes of 50 each
+    labels = torch.arange(10).repeat_interleave(50).float()[:, None]
+    out = matched(labels, 100, lambda chunk: {"classes": float(len(chunk.unique())), "n": float(len(chunk))})
+    assert out == {"classes": 10.0, "n": 100.0}
 
 
 def test_by_class_groups_rows_and_drops_small_classes():
