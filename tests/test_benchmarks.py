@@ -90,7 +90,25 @@ def test_the_image_table_checks_each_recipes_aims_and_says_by_how_much():
     runs = [{"seed": 0, "steps": 10, "metrics": good}, {"seed": 1, "steps": 10, "metrics": bad}]
     assert results.misses(runs[:1], results.IMAGE_AIMS["cdcgan-digits"]) == []
     assert results.misses(runs, results.IMAGE_AIMS["cdcgan-digits"]) == [
-        "duplicates/rate_max 0.01, aim <= 0.001 (seed 1)", "prdc/coverage_ratio 0.59, aim >= 0.8 (seed 1)"]
+        "prdc/coverage_ratio 0.59, aim >= 0.8 (seed 1)", "duplicates/rate_max 0.01, aim <= 0.001 (seed 1)"]
     text = "\n".join(results.image_section({"cdcgan-digits": runs}))
     assert "| no |" in text and "- cdcgan-digits: prdc/coverage_ratio 0.59, aim >= 0.8 (seed 1)" in text
     assert "recall 0.96" in text
+
+
+def test_every_image_recipe_is_held_to_the_aims_of_its_kind():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("results", BENCHMARKS / "results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    conditional = [{"seed": 0, "metrics": {"conditional-accuracy": {"accuracy": 0.99}}}]
+    unconditional = [{"seed": 0, "metrics": {"class-coverage": {"classes": 10}}}]
+    assert results.aims_of("acgan-digits", conditional) == results.CONDITIONAL_AIMS
+    assert results.aims_of("wgan-digits", unconditional) == results.UNCONDITIONAL_AIMS
+    assert ("prdc/coverage_ratio", ">=", 0.8) in results.aims_of("cdcgan-digits", conditional)
+    assert ("infogan-codes/error", "<=", 0.05) in results.aims_of("infogan-digits", unconditional)
+    assert results.aims_of("minimax-digits", unconditional) == []  # bad on purpose
+    missed = results.misses([{"seed": 2, "metrics": {"classifier-fd": {"fd_ratio": 3.4}}}],
+                            [("classifier-fd/fd_ratio", "<=", 3.0)])
+    assert missed == ["classifier-fd/fd_ratio 3.4, aim <= 3 (seed 2)"]
