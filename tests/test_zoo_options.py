@@ -134,3 +134,26 @@ def test_group_by_class_on_an_unconditional_recipe_is_refused(capsys: Any) -> No
     err = capsys.readouterr().err
     assert_one_line_error(err)
     assert "train.group_by_class" in err and "conditional = true" in err
+
+
+def test_a_projection_mlp_discriminator_scores_the_class_and_trains(tmp_path) -> None:
+    D = ganzoo.build_discriminator("mlp", shape=(1, 16, 16), num_classes=10, hidden_dims=[16],
+                                   conditioning="projection", minibatch_std=2)
+    assert D.embed is None and D.project.weight.shape == (10, 16)
+    x = torch.randn(4, 1, 16, 16)
+    with torch.no_grad():
+        D.project.weight.normal_()
+    assert not torch.allclose(D(x, torch.tensor([0, 0, 0, 0])), D(x, torch.tensor([1, 1, 1, 1])))
+    run = tmp_path / "cmlp"
+    done = run_cli("run", "cmlp-digits", "--out", str(run), "--quiet",
+                   *set_args(tiny("cmlp-digits", extra=['discriminator.conditioning="projection"'])), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert any(key.startswith("project.") for key in load_file(run / "discriminator.safetensors"))
+
+
+def test_projection_with_packing_is_refused_in_one_line(capsys: Any) -> None:
+    assert main(["validate", "cmlp-digits", "--set", 'discriminator.conditioning="projection"',
+                 "--set", "discriminator.pack=2"]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "discriminator" in err and "pack = 2" in err and '"concat"' in err

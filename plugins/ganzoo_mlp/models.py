@@ -80,9 +80,15 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, options: MLPDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.embed = nn.Embedding(num_classes, options.embedding_dim) if num_classes else None
+        self.projection = bool(num_classes) and options.conditioning == "projection"
+        joined = num_classes and not self.projection
+        self.embed = nn.Embedding(num_classes, options.embedding_dim) if joined else None
+        # projection: <embed(c), last hidden features> joins the logit; small at first, as the logit's weights
+        self.project = nn.Embedding(num_classes, options.hidden_dims[-1]) if self.projection else None
+        if self.project is not None:
+            nn.init.normal_(self.project.weight, 0.0, 0.02)
         self.pack = options.pack
-        in_dim = math.prod(shape) + (options.embedding_dim if num_classes else 0)
+        in_dim = math.prod(shape) + (options.embedding_dim if joined else 0)
         self.net = mlp(
             [in_dim * self.pack, *options.hidden_dims, 1], options.negative_slope, options.dropout,
             options.spectral_norm,
@@ -94,11 +100,12 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         h = x.flatten(1)
-        if self.embed is not None:
+        if self.num_classes:
             c = check_labels(c, self.num_classes, x.shape[0], "MLPDiscriminator")
+        if self.embed is not None:
             h = torch.cat([h, self.embed(c)], dim=1)
         if self.pack == 1:
-            return self._logits(h)
+            return self._logits(h, c)
         if h.shape[0] % self.pack:
             raise ValueError(
                 f"MLPDiscriminator packs {self.pack} samples per input: the batch ({h.shape[0]}) must be a "
@@ -107,12 +114,16 @@ class MLPDiscriminator(nn.Module):
         packs = self._logits(h.reshape(h.shape[0] // self.pack, -1))
         return packs.repeat_interleave(self.pack)
 
-    def _logits(self, h: torch.Tensor) -> torch.Tensor:
-        if not self.minibatch_std:
+    def _logits(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.minibatch_std and self.project is None:
             return self.net(h).squeeze(1)
         for layer in self.net[:-1]:
             h = layer(h)
-        return self.net[-1](minibatch_std(h, self.minibatch_std)).squeeze(1)
+        features = minibatch_std(h, self.minibatch_std) if self.minibatch_std else h
+        logits = self.net[-1](features).squeeze(1)
+        if self.project is not None:
+            logits = logits + (self.project(c) * h).sum(dim=1)
+        return logits
 
 
 def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:

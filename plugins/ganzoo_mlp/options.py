@@ -9,7 +9,7 @@ on small flattened images (digits, MNIST) unchanged.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from ganzoo.plugin import DataInfo, option, options_class
 
@@ -63,6 +63,11 @@ class MLPDiscriminatorOptions:
         16, help="size of the learned class embedding concatenated to x (conditional models only)", min=1,
         max=MAX_WIDTH,
     )
+    conditioning: Literal["concat", "projection"] = option(
+        "concat", help="how a conditional D sees the class: an embedding joined to x (cGAN, Mirza & Osindero), "
+        "or an inner product of an embedding with its last hidden features added to the logit (projection "
+        "discriminator, Miyato & Koyama 2018; not with pack > 1)"
+    )
 
 
 def _linear_parameters(widths: list[int]) -> int:
@@ -71,12 +76,13 @@ def _linear_parameters(widths: list[int]) -> int:
 
 def check_generator_size(options: MLPGeneratorOptions, data: DataInfo) -> None:
     """Refuse, at validation, a network whose weights alone would not fit in memory."""
-    z = options.latent_dim + (options.embedding_dim if data.num_classes else 0)
+    z = options.latent_dim + options.categorical + (options.embedding_dim if data.num_classes else 0)
     _check_parameters(_linear_parameters([z, *options.hidden_dims, math.prod(data.shape)]))
 
 
 def check_discriminator_size(options: MLPDiscriminatorOptions, data: DataInfo) -> None:
-    x = (math.prod(data.shape) + (options.embedding_dim if data.num_classes else 0)) * options.pack
+    joined = data.num_classes and options.conditioning == "concat"
+    x = (math.prod(data.shape) + (options.embedding_dim if joined else 0)) * options.pack
     _check_parameters(_linear_parameters([x, *options.hidden_dims, 1]))
 
 
@@ -90,6 +96,9 @@ def _check_parameters(count: int) -> None:
 
 def check_pack(options: MLPDiscriminatorOptions, context: Any) -> None:
     """PacGAN: every batch D sees (train.batch_size reals, as many fakes) must split into whole packs."""
+    if options.pack > 1 and options.conditioning == "projection" and context.conditional:
+        raise ValueError(f"conditioning = \"projection\" scores one sample's features against its class, and pack "
+                         f"= {options.pack} joins samples into one input; allowed with pack > 1: \"concat\"")
     if context.train.batch_size % options.pack:
         raise ValueError(
             f"pack = {options.pack} must divide train.batch_size = {context.train.batch_size} "
