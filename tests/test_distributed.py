@@ -46,13 +46,15 @@ LAUNCH_TIMEOUT = 150  # seconds; a healthy launch takes 10-20 on two busy cores
 
 # name: (extra --set values, grad_accum, real batches drawn per process per step)
 CASES = {
-    # penalty (second critic forward) + two micro-batches per optimiser step; spectral norm, no BatchNorm
-    "wgan-gp-digits": (["train.grad_accum=2"], 2, 5 * 2),  # d_steps = 5, each of 2 micro-batches
-    # BatchNorm in G and D, EMA; G's step shows D (in eval mode) the fakes alone: one real batch per step
+    # penalty (second critic forward) + two micro-batches per optimiser step; a critic with no normalisation,
+    # EMA; five critic steps per G step (the recipe takes one) keep several critic steps a step under test
+    "wgan-gp-digits": (["train.grad_accum=2", "train.d_steps=5"], 2, 5 * 2),  # each of 2 micro-batches
+    # BatchNorm in G, spectral norm in D, EMA, a categorical prior: one real batch per step
     "dcgan-digits": ([], 1, 1),
-    # a regulariser (R1, lazy: due at critic step 0 here) and DiffAugment (each process its own stream);
-    # its recipe keeps g_step_batchnorm = "fresh-reals": a real batch in G's step too
-    "dcgan-r1-diffaug-digits": ([], 1, 1 + 1),
+    # a regulariser (R1, lazy: due at critic step 0 here) and DiffAugment (each process its own stream); with
+    # a batch-norm D and g_step_batchnorm = "fresh-reals" (the recipe before 2026-12-06), a real batch in G's
+    # step too, so that path stays under test
+    "dcgan-r1-diffaug-digits": (["discriminator.batch_norm=true", 'train.g_step_batchnorm="fresh-reals"'], 1, 1 + 1),
 }
 
 
@@ -142,7 +144,7 @@ def run_files(name: str, steps: int, checkpoints: tuple[int, ...], ranks: tuple[
     """Everything a finished run directory holds (sample_every = 0: the last step's samples only)."""
     names = {"recipe.toml", "metrics.jsonl", "curves.png", "generator.safetensors", "discriminator.safetensors",
              f"samples/step-{steps:06d}.png"}
-    if name in ("dcgan-digits", "dcgan-r1-diffaug-digits"):  # train.ema = 0.999
+    if name in ("dcgan-digits", "dcgan-r1-diffaug-digits", "wgan-gp-digits"):  # train.ema = 0.999
         names.add("generator-ema.safetensors")
     for step in checkpoints:
         names.add(f"checkpoints/step-{step:06d}.safetensors")
