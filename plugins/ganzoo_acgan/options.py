@@ -23,9 +23,9 @@ class ACGANDiscriminatorOptions:
 @options_class
 class ACGANLossOptions:
     class_weight: float = option(1.0, min=0, help="weight of the class cross-entropy beside the adversarial loss")
-    # Odena et al. train D's class head on fakes too. That rewards G for the fakes the head finds easiest,
-    # which on the digits were near-copies of one image per class; with 0 the head learns the classes from
-    # reals alone and G is pulled only towards what reals of its class look like.
+    # Odena et al. train D's class head on fakes too (1.0); with 0 the head learns the classes from reals
+    # alone, and G is pulled only towards what reals of its class look like. On acgan-digits the two did about
+    # as well (benchmarks/RESULTS-quality.md); the collapse there came from elsewhere (train.group_by_class).
     fake_class_weight: float = option(
         1.0, min=0, help="share of D's class cross-entropy on fakes beside the one on reals (0: reals only)"
     )

@@ -93,7 +93,7 @@ def matched(fake: torch.Tensor, size: int, figure: Callable[[torch.Tensor], dict
 
     A chunk takes every n-th point, not a run of consecutive ones: a conditional model's samples come in
     class blocks, and a run of them would hold one or two classes, against a real set of all ten (recall
-    and coverage read as a fifth of their worth)."""
+    and coverage read as about a quarter of their worth)."""
     size = max(1, min(int(size), len(fake)))
     count = len(fake) // size
     chunks = [fake[start::count][:size] for start in range(count)]

@@ -80,11 +80,11 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, options: MLPDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.projection = bool(num_classes) and options.conditioning == "projection"
-        joined = num_classes and not self.projection
+        projection = bool(num_classes) and options.conditioning == "projection"
+        joined = num_classes and not projection
         self.embed = nn.Embedding(num_classes, options.embedding_dim) if joined else None
         # projection: <embed(c), last hidden features> joins the logit; small at first, as the logit's weights
-        self.project = nn.Embedding(num_classes, options.hidden_dims[-1]) if self.projection else None
+        self.project = nn.Embedding(num_classes, options.hidden_dims[-1]) if projection else None
         if self.project is not None:
             nn.init.normal_(self.project.weight, 0.0, 0.02)
         self.pack = options.pack
