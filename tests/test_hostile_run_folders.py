@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from helpers_training import assert_one_line_error
+from hostile_runs import train
 
 import ganzoo
 from ganzoo.cli.main import main
@@ -39,12 +40,7 @@ def write_recipe(folder: Path, raw: dict = TINY) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return ganzoo.run_recipe(TINY, out=tmp_path_factory.mktemp("ring") / "run", quiet=True).run_dir
-    finally:
-        torch.set_num_threads(threads)
+    return train(TINY, tmp_path_factory.mktemp("ring") / "run")
 
 
 @pytest.fixture

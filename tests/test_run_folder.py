@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 from helpers_training import assert_one_line_error, cli_command, cli_env
-from hostile_runs import RING
+from hostile_runs import RING, train
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
@@ -203,12 +203,7 @@ def test_identical_runs_give_byte_identical_weights(tmp_path):
 # ---------------------------------------------------------------- hostile weights files
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return ganzoo.run_recipe(TINY, out=tmp_path_factory.mktemp("ring") / "run", quiet=True).run_dir
-    finally:
-        torch.set_num_threads(threads)
+    return train(TINY, tmp_path_factory.mktemp("ring") / "run")
 
 
 def rewrite(source: Path, target: Path, *, tensors=None, **changes: str) -> Path:
