@@ -64,6 +64,12 @@ class TrainOptions:
         "shared", help="G's step on fresh z and labels (Algorithm 1), or on the fakes of the last critic step "
         "(one G forward per step instead of two, as pytorch/examples' DCGAN does; ganzoo/training/gstep.py)"
     )
+    g_top_k: float = option(
+        1.0, min=0, exclusive_min=True, max=1,
+        help="top-k training (Sinha et al. 2020): G's loss over this fraction of the fakes, those D rates most "
+             "real; k falls to it from the whole batch over the first fifth of the run (ganzoo/training/topk.py); "
+             "1 = every fake",
+    )
     group_by_class: bool = option(
         False, help="each batch in class order (reals, and the labels fakes are drawn for), so that a "
         "minibatch-std group shares a class and D sees a class drawn as near-copies; conditional runs only"

@@ -26,6 +26,7 @@ from ganzoo.training.gstep import keeps_fakes
 from ganzoo.training.optim import decay_learning_rates
 from ganzoo.training.parts import TrainerParts
 from ganzoo.training.state import fitting
+from ganzoo.training.topk import keep_top, top_k_count
 from ganzoo.training.view import StepView
 
 
@@ -102,6 +103,7 @@ class Trainer(TrainerParts):
                         z, _, fake = kept
                     fake_out, real_out = self._g_step_outputs(fake, c)
                     batch = GBatch(fake=fake, labels=c, fake_out=fake_out, real_out=real_out, codes=self._codes(z))
+                    batch = keep_top(batch, top_k_count(self.step, self.config.steps, n, self.config.g_top_k))
                     loss = self.loss.g_objective(batch)
                     self._backward(loss if accum == 1 else loss / accum)
                 self.figures.record_g(loss)
