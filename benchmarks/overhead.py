@@ -52,6 +52,7 @@ from ganzoo.components import DBatch
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import registries
 from ganzoo.training.gstep import keeps_fakes
+from ganzoo.training.topk import top_k_count
 
 CASES = {  # case -> shipped recipe
     "mlp-ring8": "vanilla-ring8",
@@ -149,6 +150,7 @@ class PlainLoop:
             raise SystemExit("the plain loop has no D-input augmentation: compare recipes without [augment]")
         self.batch, self.k, self.log_every = train.batch_size, train.d_steps, train.log_every
         self.g_step_fakes = train.g_step_fakes
+        self.group_by_class, self.top_k = train.group_by_class, train.g_top_k
         self.latent, self.classes = self.G.latent_dim, recipe.num_classes
         if train.mixed_precision == "fp16":
             raise SystemExit("the plain loop has no fp16 gradient scaler: compare bf16, or no mixed precision")
@@ -199,6 +201,9 @@ class PlainLoop:
             x, y = self.x[index], (None if self.y is None else self.y[index])
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
+        if self.classes and self.group_by_class:  # the batch in class order
+            order = y.argsort(stable=True)
+            x, y = x[order], y[order]
         return x, (y if self.classes else None)
 
     def autocast(self) -> Any:
@@ -242,6 +247,8 @@ class PlainLoop:
                 fake = kept
             else:
                 c = torch.randint(self.classes, (n,), generator=self.noise, device=self.device) if self.classes else None
+                if c is not None and self.group_by_class:
+                    c = c.sort(stable=True).values
                 with self.autocast():
                     fake = g(torch.randn(n, self.latent, generator=self.noise, device=self.device), c)
             with self.autocast():
@@ -253,7 +260,8 @@ class PlainLoop:
                     d.train(not self.g_inputs.eval_mode)
                     fake_logits = d(fake, c).float()
                     d.train(True)
-            g_loss = loss_fn.g_loss(fake_logits)
+            k = top_k_count(self.step, self.total_steps, n, self.top_k)  # top-k training: the best-rated fakes
+            g_loss = loss_fn.g_loss(fake_logits if k == n else fake_logits.topk(k).values)
             g_loss.backward()
             self.opt_g.step()
             self.opt_g.zero_grad(set_to_none=True)
