@@ -9,9 +9,7 @@ run, where the paper decays it per epoch to the same kind of floor.
 
 from __future__ import annotations
 
-import torch
-
-from ganzoo.contracts import DOutput, GBatch
+from ganzoo.components import GBatch
 
 #: the share of the run over which k falls from the whole batch to its floor
 FALL = 0.2
@@ -25,16 +23,6 @@ def top_k_count(step: int, steps: int, batch: int, floor: float) -> int:
     return max(1, min(batch, round(fraction * batch)))
 
 
-def _rows(value: torch.Tensor | None, index: torch.Tensor) -> torch.Tensor | None:
-    return None if value is None else value[index]
-
-
-def _outputs(out: DOutput | None, index: torch.Tensor) -> DOutput | None:
-    if out is None:
-        return None
-    return DOutput(out.logits[index], {name: value[index] for name, value in out.extras.items()})
-
-
 def keep_top(batch: GBatch, k: int) -> GBatch:
     """The ``k`` fakes of ``batch`` with the highest logits, with their labels, codes and D outputs (and, for a
     loss that pairs each fake with a real, their reals' outputs, so the pairs stay pairs)."""
@@ -42,5 +30,7 @@ def keep_top(batch: GBatch, k: int) -> GBatch:
         return batch
     index = batch.fake_out.logits.detach().topk(k).indices
     codes = None if batch.codes is None else {name: value[index] for name, value in batch.codes.items()}
-    return GBatch(fake=batch.fake[index], labels=_rows(batch.labels, index), fake_out=_outputs(batch.fake_out, index),
-                  real_out=_outputs(batch.real_out, index), codes=codes)
+    labels = None if batch.labels is None else batch.labels[index]
+    real_out = None if batch.real_out is None else batch.real_out.rows(index)
+    return GBatch(fake=batch.fake[index], labels=labels, fake_out=batch.fake_out.rows(index), real_out=real_out,
+                  codes=codes)
