@@ -181,15 +181,13 @@ class DOutput:
     def __getitem__(self, name: str) -> Any:
         return self.extras[name]
 
-    def rows(self, index: torch.Tensor) -> DOutput:
-        """The outputs of the samples ``index`` picks (indices or a mask), extras alike."""
+    def rows(self, index: torch.Tensor | slice) -> DOutput:
+        """The outputs of the samples ``index`` picks (indices, a mask or a slice), extras alike."""
         return DOutput(self.logits[index], {k: v[index] for k, v in self.extras.items()})
 
     def split(self, n: int) -> tuple[DOutput, DOutput]:
         """The first ``n`` samples' outputs and the rest's (D saw reals and fakes in one batch)."""
-        head = DOutput(self.logits[:n], {k: v[:n] for k, v in self.extras.items()})
-        tail = DOutput(self.logits[n:], {k: v[n:] for k, v in self.extras.items()})
-        return head, tail
+        return self.rows(slice(None, n)), self.rows(slice(n, None))
 
 
 # ------------------------------------------------------------------------------ what losses read
