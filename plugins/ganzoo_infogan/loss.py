@@ -20,7 +20,7 @@ def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None
     mean guess (every value used equally) less the mean entropy of each guess (each image given one value
     confidently), as CatGAN (Springenberg 2016) asks of its classifier. No labels are read."""
     if codes is None:
-        raise GanzooError("the infogan loss needs a generator that owns its latent codes (generator 'infogan')")
+        raise GanzooError("the infogan loss needs a generator that owns its latent codes ('infogan', or 'mlp' with categorical > 0)")
     k = real_out["codes"].shape[1] - codes["continuous"].shape[1]
     p = F.softmax(real_out["codes"][:, :k], dim=1)
     mean = p.mean(dim=0)
@@ -37,7 +37,7 @@ class InfoGANLoss(NonSaturatingObjective):
 
     def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
         if codes is None:
-            raise GanzooError("the infogan loss needs a generator that owns its latent codes (generator 'infogan')")
+            raise GanzooError("the infogan loss needs a generator that owns its latent codes ('infogan', or 'mlp' with categorical > 0)")
         predicted = fake_out["codes"]
         k = predicted.shape[1] - codes["continuous"].shape[1]
         if k < 2:

@@ -10,9 +10,11 @@ from ganzoo.plugin import hookimpl, RegisterDiscriminators, RegisterGenerators
 from ganzoo_mlp.options import (
     MLPDiscriminatorOptions,
     MLPGeneratorOptions,
+    check_discriminator_recipe,
     check_discriminator_size,
     check_generator_size,
-    check_pack,
+    generator_codes,
+    q_head,
 )
 
 DATA_KINDS = ("flat", "image")
@@ -22,12 +24,13 @@ DATA_KINDS = ("flat", "image")
 def register_generators(register: RegisterGenerators) -> None:
     register(
         "mlp",
-        "ganzoo_mlp.models:MLPGenerator",
+        "ganzoo_mlp.models:build_generator",
         description="Vanilla GAN generator: LeakyReLU MLP to tanh; conditional by a class embedding joined to z",
         options=MLPGeneratorOptions,
         conditional=True,
         data_kinds=DATA_KINDS,
         check=check_generator_size,
+        provides=generator_codes,
     )
 
 
@@ -38,11 +41,12 @@ def register_discriminators(register: RegisterDiscriminators) -> None:
         "ganzoo_mlp.models:MLPDiscriminator",
         description=(
             "Vanilla GAN discriminator: LeakyReLU MLP with dropout to one logit; conditional by a class "
-            "embedding joined to x; optional PacGAN packing"
+            "embedding joined to x; optional PacGAN packing and InfoGAN Q head"
         ),
         options=MLPDiscriminatorOptions,
         conditional=True,
         data_kinds=DATA_KINDS,
         check=check_discriminator_size,
-        check_recipe=check_pack,
+        check_recipe=check_discriminator_recipe,
+        provides=q_head,
     )

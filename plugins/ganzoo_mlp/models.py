@@ -63,6 +63,21 @@ class MLPGenerator(nn.Module):
         return torch.tanh(self.net(z)).view(z.shape[0], *self.shape)
 
 
+class CodedMLPGenerator(MLPGenerator):
+    """An :class:`MLPGenerator` whose categorical part of the prior is a code a loss can read back (InfoGAN's
+    information term asks D's Q head to tell which value drew each fake, so each value keeps to one region)."""
+
+    def latent_codes(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``categorical`` [N] (the value z's last ``categorical`` entries pick), ``continuous`` [N, 0] (none)."""
+        return {"categorical": z[:, z.shape[1] - self.categorical :].argmax(dim=1), "continuous": z[:, :0]}
+
+
+def build_generator(options: MLPGeneratorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> MLPGenerator:
+    """The ``mlp`` generator; with a categorical code it also tells which value each z holds."""
+    kind = CodedMLPGenerator if options.categorical else MLPGenerator
+    return kind(options, shape=shape, num_classes=num_classes)
+
+
 class MLPDiscriminator(nn.Module):
     """Flattened x (concatenated with a class embedding when conditional) -> LeakyReLU layers -> one logit.
 
@@ -75,6 +90,9 @@ class MLPDiscriminator(nn.Module):
     never mix real and fake as long as each part of a batch is a multiple of m, which forward checks. A
     gradient penalty sees each sample's gradient m times over (its pack's logit is repeated m times): PacGAN
     packs for the logistic losses.
+
+    With ``codes = K`` a Q head (InfoGAN) reads the last hidden features and ``forward`` returns
+    ``{"logits": [N], "codes": [N, K]}``.
     """
 
     def __init__(self, options: MLPDiscriminatorOptions, *, shape: tuple[int, ...], num_classes: int = 0) -> None:
@@ -97,13 +115,17 @@ class MLPDiscriminator(nn.Module):
         if self.minibatch_std:  # the last layer reads one more feature; every key keeps its name
             last = nn.Linear(self.net[-1].in_features + 1, 1)
             self.net[-1] = _spectral_norm(last) if options.spectral_norm else last
+        self.q = nn.Linear(options.hidden_dims[-1], options.codes) if options.codes else None
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor | dict[str, torch.Tensor]:
         h = x.flatten(1)
         if self.num_classes:
             c = check_labels(c, self.num_classes, x.shape[0], "MLPDiscriminator")
         if self.embed is not None:
             h = torch.cat([h, self.embed(c)], dim=1)
+        if self.q is not None:
+            features = self.net[:-1](h)
+            return {"logits": self._head(features, c), "codes": self.q(features)}
         if self.pack == 1:
             return self._logits(h, c)
         if h.shape[0] % self.pack:
@@ -117,8 +139,10 @@ class MLPDiscriminator(nn.Module):
     def _logits(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         if not self.minibatch_std and self.project is None:
             return self.net(h).squeeze(1)
-        for layer in self.net[:-1]:
-            h = layer(h)
+        return self._head(self.net[:-1](h), c)
+
+    def _head(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """The logit from the last hidden features ``h``."""
         features = minibatch_std(h, self.minibatch_std) if self.minibatch_std else h
         logits = self.net[-1](features).squeeze(1)
         if self.project is not None:

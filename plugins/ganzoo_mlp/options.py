@@ -68,6 +68,11 @@ class MLPDiscriminatorOptions:
         "or an inner product of an embedding with its last hidden features added to the logit (projection "
         "discriminator, Miyato & Koyama 2018; not with pack > 1)"
     )
+    codes: int = option(
+        0, min=0, max=MAX_WIDTH, help="outputs of a Q head on the last hidden features beside the logit, "
+        "predicting the generator's latent codes for InfoGAN's information term (the `infogan` loss): the "
+        "generator's categorical values, then its continuous codes; 0: no Q head"
+    )
 
 
 def _linear_parameters(widths: list[int]) -> int:
@@ -92,6 +97,42 @@ def _check_parameters(count: int) -> None:
             f"these widths make about {count:,} parameters; at most {MAX_PARAMETERS:,} fit a build "
             "(narrow hidden_dims)"
         )
+
+
+def q_head(options: MLPDiscriminatorOptions, num_classes: int) -> tuple[str, ...]:
+    """The discriminator's named outputs beside the logit: ``codes`` when it has a Q head."""
+    return ("codes",) if options.codes else ()
+
+
+def generator_codes(options: MLPGeneratorOptions, num_classes: int) -> tuple[str, ...]:
+    """A generator with a categorical part of the prior owns a latent code a loss can read."""
+    return ("codes",) if options.categorical else ()
+
+
+def check_discriminator_recipe(options: MLPDiscriminatorOptions, context: Any) -> None:
+    check_pack(options, context)
+    check_codes(options, context)
+
+
+def check_codes(options: MLPDiscriminatorOptions, context: Any) -> None:
+    """A Q head predicts one output per code value of the generator: a mismatch would fail deep in training
+    (a code value past Q's outputs) or silently learn nothing (outputs no code has)."""
+    if not options.codes:
+        return
+    if options.pack > 1:
+        raise ValueError(f"codes = {options.codes} predicts each sample's codes, and pack = {options.pack} joins "
+                         "samples into one input; allowed with a Q head: pack = 1")
+    generator = context.components.get("generator")
+    wanted = _code_width(generator.options) if generator is not None else None
+    if wanted is not None and wanted != options.codes:
+        raise ValueError(f"codes = {options.codes}, but generator {generator.name!r} has {wanted} code outputs "
+                         f"(categorical values + continuous codes); allowed: codes = {wanted}")
+
+
+def _code_width(options: Any) -> int | None:
+    """Categorical values plus continuous codes of a generator that owns codes (mlp, infogan), else None."""
+    categorical = getattr(options, "categorical", 0)
+    return categorical + getattr(options, "continuous", 0) if categorical else None
 
 
 def check_pack(options: MLPDiscriminatorOptions, context: Any) -> None:
