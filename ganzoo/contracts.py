@@ -209,18 +209,23 @@ class DBatch:
     fake_out: DOutput
     critic: Callable[..., DOutput]
     codes: Mapping[str, Any] | None = None
+    #: the share of the run done before this step, in [0, 1): a loss with a schedule reads it (a pure function
+    #: of the step, so a resumed run schedules exactly as an uninterrupted one)
+    progress: float = 0.0
 
 
 @attrs.frozen
 class GBatch:
     """One generator step's batch: the fakes (with gradients to G), their labels and codes, D's outputs on them,
-    and D's outputs on a fresh real batch when the loss needs them (``Needs.real_logits``) or D has BatchNorm."""
+    and D's outputs on a fresh real batch when the loss needs them (``Needs.real_logits``) or D has BatchNorm.
+    ``progress`` as in :class:`DBatch`."""
 
     fake: Any
     labels: Any
     fake_out: DOutput
     real_out: DOutput | None = None
     codes: Mapping[str, Any] | None = None
+    progress: float = 0.0
 
 
 def _names(value: Any) -> tuple[str, ...]:

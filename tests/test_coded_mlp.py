@@ -13,6 +13,8 @@ from helpers_training import assert_one_line_error, set_args, tiny
 import ganzoo
 from ganzoo.cli.main import main
 from ganzoo.weights import load_module
+from ganzoo_infogan.loss import InfoGANLoss
+from ganzoo_infogan.options import InfoGANLossOptions
 from ganzoo_mlp.models import CodedMLPGenerator, MLPDiscriminator
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -90,3 +92,20 @@ def test_training_teaches_q_to_tell_the_code_values_apart(tmp_path, capsys) -> N
     assert main(["eval", str(run), "--metric", "mode-coverage", "-n", "500", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)["metrics"]["mode-coverage"]
     assert figures["total_modes"] == 8 and 0 <= figures["modes"] <= 8
+
+
+def test_the_information_weights_fall_to_zero_from_decay_from() -> None:
+    loss = InfoGANLoss(InfoGANLossOptions(decay_from=0.6))
+    assert [loss.schedule(p) for p in (0.0, 0.6)] == [1.0, 1.0]
+    assert loss.schedule(0.8) == pytest.approx(0.5) and loss.schedule(1.0) == 0.0
+    assert InfoGANLoss(InfoGANLossOptions()).schedule(0.99) == 1.0  # the paper's: constant
+
+
+def test_losses_see_the_share_of_the_run_done_in_both_steps(tmp_path, monkeypatch) -> None:
+    seen: dict[str, list[float]] = {"d": [], "g": []}
+    d_objective, g_objective = InfoGANLoss.d_objective, InfoGANLoss.g_objective
+    monkeypatch.setattr(InfoGANLoss, "d_objective", lambda self, b: seen["d"].append(b.progress) or d_objective(self, b))
+    monkeypatch.setattr(InfoGANLoss, "g_objective", lambda self, b: seen["g"].append(b.progress) or g_objective(self, b))
+    sets = tiny("infogan-ring8", steps=4, batch_size=8) + ["train.d_steps=2", "train.g_top_k=0.5"]
+    assert main(["run", "infogan-ring8", "--quiet", "--out", str(tmp_path / "run"), *set_args(sets)]) == 0
+    assert seen == {"d": [0.0, 0.0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75], "g": [0.0, 0.25, 0.5, 0.75]}

@@ -91,6 +91,32 @@ def test_class_enters_g_by_embedding_and_d_by_projection():
         d(image)
 
 
+def test_a_categorical_part_of_the_prior_reaches_g_as_its_one_hot(one_thread):
+    torch.manual_seed(0)
+    g = R3GANGenerator(R3GANGeneratorOptions(latent_dim=8, categorical=4, **SMALL), shape=(1, 16, 16))
+    assert g.latent_dim == 12
+    z = torch.randn(2, 12)
+    same = z.clone()
+    same[:, 8:] = torch.nn.functional.one_hot(z[:, 8:].argmax(dim=1), 4) * 3.0  # the same arg-max
+    assert torch.equal(g(z), g(same))
+    other = z.clone()
+    other[:, 8:] = torch.nn.functional.one_hot((z[:, 8:].argmax(dim=1) + 1) % 4, 4).float()
+    assert not torch.allclose(g(z), g(other))
+
+
+def test_a_minibatch_std_channel_lets_d_see_its_group(one_thread):
+    torch.manual_seed(0)
+    d = R3GANDiscriminator(R3GANDiscriminatorOptions(minibatch_std=2, **SMALL), shape=(1, 16, 16))
+    x = torch.randn(4, 1, 16, 16)
+    changed = x.clone()
+    changed[1] += 1.0  # sample 1 shares a group with sample 0, not with 2 and 3
+    before, after = d(x), d(changed)
+    assert before[0] != after[0] and torch.equal(before[2:], after[2:])
+    plain = R3GANDiscriminator(R3GANDiscriminatorOptions(**SMALL), shape=(1, 16, 16))
+    assert set(plain.state_dict()) == set(d.state_dict())  # off: the same weights as before the option
+    assert d.end.in_channels == plain.end.in_channels + 1
+
+
 def _trunk(d: R3GANDiscriminator, x: torch.Tensor) -> torch.Tensor:
     h = d.stages[0](d.from_image(x))
     for transition, blocks in zip(d.transitions, d.stages[1:]):

@@ -33,4 +33,4 @@ def keep_top(batch: GBatch, k: int) -> GBatch:
     labels = None if batch.labels is None else batch.labels[index]
     real_out = None if batch.real_out is None else batch.real_out.rows(index)
     return GBatch(fake=batch.fake[index], labels=labels, fake_out=batch.fake_out.rows(index), real_out=real_out,
-                  codes=codes)
+                  codes=codes, progress=batch.progress)

@@ -72,7 +72,7 @@ class Trainer(TrainerParts):
                 if self.adaptive is not None:
                     self.adaptive.observe(real_out.logits.detach())
                 batch = DBatch(real=x, fake=fake, labels=c, real_out=real_out, fake_out=fake_out,
-                               critic=self._critic, codes=self._codes(z))
+                               critic=self._critic, codes=self._codes(z), progress=self._progress())
                 loss = self.loss.d_objective(batch)
                 penalty = self._penalties(batch, due) if due else None
                 total = loss if penalty is None else loss + penalty
@@ -102,7 +102,8 @@ class Trainer(TrainerParts):
                     else:  # the last critic step's z, labels and fakes, G's graph kept (g_step_fakes = "shared")
                         z, _, fake = kept
                     fake_out, real_out = self._g_step_outputs(fake, c)
-                    batch = GBatch(fake=fake, labels=c, fake_out=fake_out, real_out=real_out, codes=self._codes(z))
+                    batch = GBatch(fake=fake, labels=c, fake_out=fake_out, real_out=real_out, codes=self._codes(z),
+                                   progress=self._progress())
                     batch = keep_top(batch, top_k_count(self.step, self.config.steps, n, self.config.g_top_k))
                     loss = self.loss.g_objective(batch)
                     self._backward(loss if accum == 1 else loss / accum)
@@ -163,6 +164,10 @@ class Trainer(TrainerParts):
     def _codes(self, z: torch.Tensor) -> Mapping[str, torch.Tensor] | None:
         """The latent codes ``z`` holds, for a generator that owns its prior (``latent_codes``); else None."""
         return None if self._latent_codes is None else self._latent_codes(z)
+
+    def _progress(self) -> float:
+        """The share of the run done before this step (losses with a schedule read it from their batch)."""
+        return self.step / max(1, self.config.steps)
 
     def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:
         """The sum of the due regularisers' weighted penalties (None when none gives one)."""

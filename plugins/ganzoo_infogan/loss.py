@@ -20,7 +20,8 @@ def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None
     mean guess (every value used equally) less the mean entropy of each guess (each image given one value
     confidently), as CatGAN (Springenberg 2016) asks of its classifier. No labels are read."""
     if codes is None:
-        raise GanzooError("the infogan loss needs a generator that owns its latent codes ('infogan', or 'mlp' with categorical > 0)")
+        raise GanzooError("the infogan loss needs a generator that owns its latent codes "
+                              "('infogan', or 'mlp' with categorical > 0)")
     k = real_out["codes"].shape[1] - codes["continuous"].shape[1]
     p = F.softmax(real_out["codes"][:, :k], dim=1)
     mean = p.mean(dim=0)
@@ -33,11 +34,19 @@ class InfoGANLoss(NonSaturatingObjective):
     def __init__(self, options: InfoGANLossOptions | None = None) -> None:
         options = options or InfoGANLossOptions()
         self.categorical_weight, self.continuous_weight = options.categorical_weight, options.continuous_weight
-        self.real_weight = options.real_weight
+        self.real_weight, self.decay_from = options.real_weight, options.decay_from
 
-    def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
+    def schedule(self, progress: float) -> float:
+        """The information weights' factor at ``progress`` (share of the run done): 1, then linear to 0."""
+        if progress <= self.decay_from:
+            return 1.0
+        return max(0.0, (1.0 - progress) / (1.0 - self.decay_from))
+
+    def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None,
+                    progress: float = 0.0) -> torch.Tensor:
         if codes is None:
-            raise GanzooError("the infogan loss needs a generator that owns its latent codes ('infogan', or 'mlp' with categorical > 0)")
+            raise GanzooError("the infogan loss needs a generator that owns its latent codes "
+                              "('infogan', or 'mlp' with categorical > 0)")
         predicted = fake_out["codes"]
         k = predicted.shape[1] - codes["continuous"].shape[1]
         if k < 2:
@@ -45,13 +54,13 @@ class InfoGANLoss(NonSaturatingObjective):
                               f"{codes['continuous'].shape[1]} continuous codes: give both the same codes")
         categorical = F.cross_entropy(predicted[:, :k], codes["categorical"])
         continuous = 0.5 * (predicted[:, k:] - codes["continuous"].float()).square().sum(dim=1).mean()
-        return self.categorical_weight * categorical + self.continuous_weight * continuous
+        return self.schedule(progress) * (self.categorical_weight * categorical + self.continuous_weight * continuous)
 
     def d_objective(self, batch: DBatch) -> torch.Tensor:
-        loss = super().d_objective(batch) + self.information(batch.fake_out, batch.codes)
+        loss = super().d_objective(batch) + self.information(batch.fake_out, batch.codes, batch.progress)
         if self.real_weight:
             loss = loss - self.real_weight * real_information(batch.real_out, batch.codes)
         return loss
 
     def g_objective(self, batch: GBatch) -> torch.Tensor:
-        return super().g_objective(batch) + self.information(batch.fake_out, batch.codes)
+        return super().g_objective(batch) + self.information(batch.fake_out, batch.codes, batch.progress)

@@ -27,6 +27,12 @@ class InfoGANDiscriminatorOptions:
 class InfoGANLossOptions:
     categorical_weight: float = option(1.0, min=0, help="lambda of the categorical code's information term")
     continuous_weight: float = option(0.1, min=0, help="lambda of the continuous codes' information term")
+    decay_from: float = option(
+        1.0, min=0, max=1,
+        help="share of the run from which the information weights fall linearly to 0 at its end (1: constant, "
+             "the paper's): once each code value holds its own mode, values that share a mode stop being pushed "
+             "apart, and the adversarial loss alone draws them back onto it",
+    )
     real_weight: float = option(
         0.0, min=0,
         help="weight of Q's information on real images (confident per image, balanced over the batch), "

@@ -22,6 +22,10 @@ class R3GANGeneratorOptions:
     expansion: int = option(2, min=1, max=8, help="inverted bottleneck: the block's inner width is width x this")
     group_size: int = option(16, min=1, max=1024, help="channels per group of the block's grouped 3x3 convolution")
     embedding_dim: int = option(32, min=1, max=16_384, help="size of the class embedding joined to z (conditional)")
+    categorical: int = option(
+        0, min=0, max=16_384, help="values of a uniform categorical part of the prior, given to the net one-hot "
+        "beside the noise (0: none; z is latent_dim + categorical wide), as the dcgan generator's"
+    )
 
 
 @options_class
@@ -33,6 +37,10 @@ class R3GANDiscriminatorOptions:
     blocks: int = option(1, min=1, max=16, help="residual blocks per resolution")
     expansion: int = option(2, min=1, max=8, help="inverted bottleneck: the block's inner width is width x this")
     group_size: int = option(16, min=1, max=1024, help="channels per group of the block's grouped 3x3 convolution")
+    minibatch_std: int = option(
+        0, min=0, max=1024, help="group size of a minibatch standard deviation channel at 4x4, before the end "
+        "(Karras et al. 2018; not in R3GAN's baseline): lets D see a group of near copies; 0 = off"
+    )
 
 
 def check_shape(options: Any, data: DataInfo) -> None:
