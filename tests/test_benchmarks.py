@@ -112,3 +112,9 @@ def test_every_image_recipe_is_held_to_the_aims_of_its_kind():
     missed = results.misses([{"seed": 2, "metrics": {"classifier-fd": {"fd_ratio": 3.4}}}],
                             [("classifier-fd/fd_ratio", "<=", 3.0)])
     assert missed == ["classifier-fd/fd_ratio 3.4, aim <= 3 (seed 2)"]
+    # as many duplicates as the real data, one ulp apart by the chunked mean: met; one more pair: missed
+    same = {"duplicates": {"rate_max": 0.0015873015873015875, "floor_max": 0.0015873015873015873}}
+    more = {"duplicates": {"rate_max": 0.0015873015873015873 * 1.001, "floor_max": 0.0015873015873015873}}
+    aim = [("duplicates/rate_max", "<=", "duplicates/floor_max")]
+    assert results.misses([{"seed": 2, "metrics": same}], aim) == []
+    assert len(results.misses([{"seed": 2, "metrics": more}], aim)) == 1
