@@ -43,7 +43,7 @@ class Trainer(TrainerParts):
         config, optim = self.config, self.optim_config
         if config.lr_decay == "linear":
             decay_learning_rates(((self.opt_g, optim.generator), (self.opt_d, optim.discriminator)),
-                                 self.step / config.steps)
+                                 self._progress())
         for k in range(config.d_steps):
             self.discriminator_step(keep_fakes=keeps_fakes(config.g_step_fakes, critic_step=k,
                                                            d_steps=config.d_steps, grad_accum=config.grad_accum))
@@ -166,7 +166,8 @@ class Trainer(TrainerParts):
         return None if self._latent_codes is None else self._latent_codes(z)
 
     def _progress(self) -> float:
-        """The share of the run done before this step (losses with a schedule read it from their batch)."""
+        """The share of the run done before this step: the learning-rate decay's, and losses with a schedule
+        read it from their batch."""
         return self.step / max(1, self.config.steps)
 
     def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:

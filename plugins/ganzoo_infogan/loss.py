@@ -14,14 +14,15 @@ import torch.nn.functional as F
 from ganzoo.plugin import NonSaturatingObjective, DBatch, DOutput, GanzooError, GBatch
 from ganzoo_infogan.options import InfoGANLossOptions
 
+NO_CODES = "the infogan loss needs a generator that owns its latent codes ('infogan', or 'mlp' with categorical > 0)"
+
 
 def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None) -> torch.Tensor:
     """Q's mutual information between real images and its categorical guess, over the batch: the entropy of the
     mean guess (every value used equally) less the mean entropy of each guess (each image given one value
     confidently), as CatGAN (Springenberg 2016) asks of its classifier. No labels are read."""
     if codes is None:
-        raise GanzooError("the infogan loss needs a generator that owns its latent codes "
-                              "('infogan', or 'mlp' with categorical > 0)")
+        raise GanzooError(NO_CODES)
     k = real_out["codes"].shape[1] - codes["continuous"].shape[1]
     p = F.softmax(real_out["codes"][:, :k], dim=1)
     mean = p.mean(dim=0)
@@ -45,8 +46,7 @@ class InfoGANLoss(NonSaturatingObjective):
     def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None,
                     progress: float = 0.0) -> torch.Tensor:
         if codes is None:
-            raise GanzooError("the infogan loss needs a generator that owns its latent codes "
-                              "('infogan', or 'mlp' with categorical > 0)")
+            raise GanzooError(NO_CODES)
         predicted = fake_out["codes"]
         k = predicted.shape[1] - codes["continuous"].shape[1]
         if k < 2:
