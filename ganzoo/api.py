@@ -62,8 +62,9 @@ def sample(
 ) -> tuple[Any, Any]:
     """``n`` seeded samples ``(x, c)`` from a weights file or run folder, in the data's own units (a ring8
     run's points on the unit circle, images as intensities in [0, 1]) unless ``model_units`` (the
-    generator's [-1, 1], the dataset's scale applied). ``label`` picks one class of a conditional model;
-    without it every class in equal blocks. The transform is the one the weights file records. The same seed
+    generator's [-1, 1], the dataset's scale applied). ``label`` picks one class of a conditional model
+    (one cluster of a self-conditioned one); without it every class in equal blocks (the clusters by their
+    training frequencies). The transform is the one the weights file records. The same seed
     and label give what ``ganzoo sample`` gives (one sampler: :mod:`ganzoo.sampling`)."""
     import torch
 
@@ -75,7 +76,8 @@ def sample(
     if label is not None and not 0 <= label < card.num_classes:
         raise GanzooError(f"label {label}: allowed: 0..{card.num_classes - 1}" if card.num_classes
                           else f"label {label}: the generator is unconditional")
-    x, c = draw(generator, n, seed=seed, label=label, latent_dim=card.latent_dim, num_classes=card.num_classes)
+    x, c = draw(generator, n, seed=seed, label=label, latent_dim=card.latent_dim, num_classes=card.num_classes,
+                prior=card.label_prior)
     if not torch.isfinite(x).all():
         raise GanzooError(f"{weights}: the generator gives non-finite samples (nan or inf): the run diverged")
     return (x if model_units else card.to_data_units(x)), c

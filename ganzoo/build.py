@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ganzoo.components import GANLoss, Regularization
 from ganzoo.model_outputs import check_outputs
 from ganzoo.options import options_to_dict, parse_options
@@ -94,6 +96,7 @@ def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bo
     to a :class:`~ganzoo.training.trainer.Trainer`."""
     import torch
 
+    from ganzoo.clusters import cluster_data
     from ganzoo.evaluation.callback import eval_callbacks
     from ganzoo.training.trainer import Trainer
     from ganzoo.weights import ModelCard
@@ -121,6 +124,9 @@ def build_trainer(recipe: Recipe, run_dir: Path | RunFolder | None, *, quiet: bo
     if recipe.augment is not None:
         augment = make("augment", recipe.augment.name, recipe.augment.options, shape=shape)
     data = make("dataset", recipe.data.name, recipe.data.options, split="train")
+    if recipe.header.clusters:  # self-conditioning: the clusters are the classes, drawn by their frequencies
+        data = cluster_data(data, recipe.header.clusters, source=f"{recipe.source}: clusters")
+        cards = {role: attrs.evolve(card, label_prior=data.prior) for role, card in cards.items()}
     return Trainer(
         modules["generator"], modules["discriminator"], loss, data,
         train=recipe.train, optim=recipe.optim, seed=recipe.seed, num_classes=classes,

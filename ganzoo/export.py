@@ -129,12 +129,15 @@ def model_card(card: Any, weights_name: str, figures: Figures | None, has_grid: 
     dataset = str((recipe.get("data") or {}).get("name") or "unknown data")
     image = len(card.shape) == 3
     tags = ["ganzoo", "gan", dataset] + (["image-generation"] if image else [])
-    tags += ["class-conditional"] if card.num_classes else []
+    conditional = card.num_classes and not card.clustered  # clusters are the model's own business
+    tags += ["class-conditional"] if conditional else []
     front = ["---", "library_name: ganzoo", f"license: {license}", "tags:", *(f"- {json.dumps(t)}" for t in tags)]
-    if image and not card.num_classes:
+    if image and not conditional:
         front.append("pipeline_tag: unconditional-image-generation")
     front.append("---")
-    kind = f"conditional on {card.num_classes} classes" if card.num_classes else "unconditional"
+    kind = (f"conditional on {card.num_classes} classes" if conditional
+            else f"unconditional, self-conditioned on {card.num_classes} clusters" if card.num_classes
+            else "unconditional")
     ema = weights_name.startswith("generator-ema")
     which = ("the exponential moving average of the generator's weights (the run's generator-ema.safetensors)" if ema
              else "the generator's weights (the run kept no moving average)")
@@ -152,7 +155,7 @@ def model_card(card: Any, weights_name: str, figures: Figures | None, has_grid: 
           if has_grid else []), "",
         "## Sample", "", "```bash", "pip install pyganzoo",
         f"ganzoo sample {repo_id} -n 64 --out samples.png",
-        *([f"ganzoo sample {repo_id} --class 3 -n 16 --out class3.png"] if card.num_classes else []),
+        *([f"ganzoo sample {repo_id} --class 3 -n 16 --out class3.png"] if conditional else []),
         "```", "", "```python", "import ganzoo", "",
         f'generator = ganzoo.load_generator("{repo_id}")  # or "{repo_id}@REVISION"',
         f'x, c = ganzoo.sample("{repo_id}", n=16)',

@@ -182,6 +182,9 @@ def guided_generator(
     found = find_weights(weights)
     device = resolve_device(device)
     generator = load_generator(found).to(device)
+    if generator.card.clustered:  # its D judges each cluster apart, and held-out reals carry no cluster
+        raise GanzooError(f"{found}: the generator is self-conditioned on {generator.card.num_classes} clusters; "
+                          "D-guided sampling needs the held-out reals' clusters, which it does not have: drop --guide")
     discriminator, _ = load_module(d_path, "discriminator")
     discriminator = discriminator.to(device).eval()
     packed = contracts.pack(discriminator)

@@ -59,6 +59,7 @@ class _CardSchema:
     recipe: dict | None = option(None)  # type: ignore[type-arg]
     version: str = option("?")
     units: _Units | None = option(None)
+    label_prior: tuple[float, ...] | None = option(None, min=0, max=1)
 
 
 @attrs.frozen
@@ -77,10 +78,22 @@ class ModelCard:
     version: str = __version__
     #: data units = model units * scale + offset (:attr:`ganzoo.DataInfo.units`); None: not recorded
     units: dict[str, float] | None = None
+    #: set when the classes are clusters of the training data, not its labels (self-conditioning): each
+    #: cluster's share of the training samples, the frequencies with which unconditional sampling draws them
+    label_prior: tuple[float, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple))
+
+    @property
+    def clustered(self) -> bool:
+        """Whether the classes are clusters: the model is then unconditional to every user and metric."""
+        return self.label_prior is not None
 
     def to_metadata(self) -> dict[str, str]:
         data = attrs.asdict(self)
         data["shape"] = list(self.shape)
+        if self.label_prior is None:  # written only when set: the files of models without clusters are unchanged
+            del data["label_prior"]
+        else:
+            data["label_prior"] = list(self.label_prior)
         return {PREFIX + key: _stable_json(value) for key, value in sorted(data.items())}
 
     @classmethod
@@ -137,6 +150,10 @@ def _check_card(data: dict[str, Any], source: str) -> dict[str, Any]:
         if abs(value) > UNITS_MAX:
             raise WeightsError(f"{source}: {PREFIX}units.{name}: got {value:g}; must be between {-UNITS_MAX:g} and "
                                f"{UNITS_MAX:g} (larger ones overflow float32 samples)")
+    prior = card.label_prior
+    if prior is not None and (len(prior) != card.num_classes or abs(math.fsum(prior) - 1) > 1e-6):
+        raise WeightsError(f"{source}: {PREFIX}label_prior: got {len(prior)} share(s) summing to "
+                           f"{math.fsum(prior):g}; expected {card.num_classes} (one per class) summing to 1")
     checked = {f.name: getattr(card, f.name) for f in attrs.fields(_CardSchema)}
     checked["options"] = dict(card.options)
     checked["units"] = None if card.units is None else {"scale": card.units.scale, "offset": card.units.offset}

@@ -33,8 +33,9 @@ MAX_TILES = 10_000  # samples in one .png grid
 
 
 def draw(generator, n: int, label: int | None, seed: int):
-    """``n`` samples, seeded; a conditional model without ``label`` gets the classes in equal rows (the
-    sampler of the Python API and of evaluation: :mod:`ganzoo.sampling`)."""
+    """``n`` samples, seeded; a conditional model without ``label`` gets the classes in equal rows, a
+    self-conditioned one its clusters by their frequencies (the sampler of the Python API and of evaluation:
+    :mod:`ganzoo.sampling`)."""
     from ganzoo.sampling import draw as draw_samples
 
     classes = generator.card.num_classes
@@ -43,7 +44,7 @@ def draw(generator, n: int, label: int | None, seed: int):
     if label is not None and not 0 <= label < classes:
         raise GanzooError(f"--class {label}: out of range; allowed: 0..{classes - 1}")
     return draw_samples(generator, n, seed=seed, latent_dim=generator.card.latent_dim, num_classes=classes,
-                        label=label)
+                        label=label, prior=generator.card.label_prior)
 
 
 def traversal(generator, code: str, n: int, seed: int):

@@ -93,7 +93,9 @@ class EvalContext:
 
     @property
     def conditional(self) -> bool:
-        return self.num_classes > 0
+        """Whether samples come per class of the data: not for a self-conditioned generator, whose classes are
+        clusters (it samples them by their frequencies and is judged as an unconditional model)."""
+        return self.num_classes > 0 and not self.card.clustered
 
     @property
     def dataset_table(self) -> dict[str, Any] | None:
@@ -171,7 +173,8 @@ class EvalContext:
 
     def describe(self) -> str:
         """``mlp generator (conditional, 10 classes) on ring8`` for headings and messages."""
-        kind = f"conditional, {self.num_classes} classes" if self.conditional else "unconditional"
+        kind = (f"conditional, {self.num_classes} classes" if self.conditional
+                else f"self-conditioned on {self.num_classes} clusters" if self.num_classes else "unconditional")
         data = self.dataset_name or "unknown data"
         return f"{self.card.component or 'unregistered'} generator ({kind}) on {data}"
 
@@ -191,7 +194,7 @@ class EvalContext:
     def _generate(self, n: int, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         x, c = draw(
             self.generator, n, seed=self.seed, labels=labels, latent_dim=self.card.latent_dim,
-            num_classes=self.num_classes, device=self.device, batch_size=self.batch_size,
+            num_classes=self.num_classes, device=self.device, batch_size=self.batch_size, prior=self.card.label_prior,
         )
         bad = int((~torch.isfinite(x.flatten(1))).any(dim=1).sum()) if x.numel() else 0
         if bad:  # figures from nan samples would read as "0 modes" or nan, with no word of why

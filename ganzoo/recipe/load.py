@@ -20,7 +20,7 @@ from ganzoo.recipe.schema import RegularizerSchedule, TrainOptions
 
 COMPONENT_SECTIONS = ("data", "generator", "discriminator", "loss")
 SECTIONS = {"train": TrainOptions, "optim": OptimSection, "eval": EvalOptions}
-TOP_LEVEL = ("name", "description", "seed", "conditional")
+TOP_LEVEL = ("name", "description", "seed", "conditional", "clusters")
 EXTRA_SECTIONS = ("regularizer", "augment")  # a list of [[regularizer]] tables; an optional [augment] table
 KIND_OF_SECTION = {"data": "dataset", "generator": "generator", "discriminator": "discriminator", "loss": "loss",
                    "augment": "augment"}
@@ -184,9 +184,15 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         raise RecipeError(
             source, "conditional", f"is true, but dataset {choices['data'].name!r} has no class labels; allowed: false"
         )
+    if header.conditional and header.clusters:
+        raise RecipeError(source, "clusters", f"is {header.clusters} with conditional = true: condition on the "
+                          "data's classes or on clusters of it, not both; allowed: 0")
+    # the models see the clusters as their classes; metrics and the data keep the data's own view
+    models_info = attrs.evolve(info, num_classes=header.clusters) if header.clusters else info
+    models_conditional = header.conditional or header.clusters > 0
     for section in ("generator", "discriminator"):
         choice = choices[section]
-        problem = found.component(section, choice.name).validate_for(choice.options, info, header.conditional)
+        problem = found.component(section, choice.name).validate_for(choice.options, models_info, models_conditional)
         if problem:
             raise RecipeError(source, f"{section}.name", problem)
     augment = None
@@ -196,22 +202,25 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
         if problem:
             raise RecipeError(source, "augment.name", problem)
     chosen = {**choices, **({"augment": augment} if augment is not None else {})}
-    context = RecipeContext(data=info, train=sections["train"], conditional=header.conditional, components=chosen)
+    context = RecipeContext(data=models_info, train=sections["train"], conditional=models_conditional,
+                            components=chosen)
     for section, choice in chosen.items():  # rules across sections, each component judging its own options
         problem = found.component(choice.kind, choice.name).problem_with_recipe(choice.options, context)
         if problem:
             raise RecipeError(source, section, problem)
     regularizers = _regularizers(found, raw.get("regularizer"), source)
-    _check_needs(found, choices, regularizers, info.num_classes if header.conditional else 0, source)
+    _check_needs(found, choices, regularizers, models_info.num_classes if models_conditional else 0, source)
     _check_trackers(sections["train"], source)
-    if sections["train"].group_by_class and not header.conditional:
+    if sections["train"].group_by_class and not models_conditional:
         raise RecipeError(source, "train.group_by_class", "orders batches by class, which needs conditional = true "
-                          "(this recipe's batches carry no classes); allowed: false")
+                          "or clusters > 0 (this recipe's batches carry no classes); allowed: false")
+    # metrics judge the samples as the data's own classes see them: a self-conditioned model is unconditional
+    metrics_context = attrs.evolve(context, data=info, conditional=header.conditional)
     for index, metric in enumerate(sections["eval"].metrics):
         if metric not in found["metric"]:
             raise RecipeError(source, f"eval.metrics[{index}]", found["metric"].unknown_message(metric))
         component = found.component("metric", metric)  # a metric that cannot judge this data says so now
-        problem = component.problem_with_recipe(component.parse({}, source=source), context)
+        problem = component.problem_with_recipe(component.parse({}, source=source), metrics_context)
         if problem:
             raise RecipeError(source, f"eval.metrics[{index}]", problem)
     check_keep_best(sections["eval"], found, source)

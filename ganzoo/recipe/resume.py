@@ -20,7 +20,7 @@ from ganzoo.recipe.schema import Recipe
 from ganzoo.run_folder import WEIGHT_ROLES, RunFolder
 
 #: what a resume must keep: the data and the models (their sections, and whether they are conditional)
-FIXED = ("data", "generator", "discriminator", "conditional")
+FIXED = ("data", "generator", "discriminator", "conditional", "clusters")
 HEADER_MAX = 100_000_000  # the JSON header of a safetensors file, in bytes (the format's own bound)
 
 

@@ -31,6 +31,11 @@ class Header:
     description: str = option("", help="one line on what the recipe shows")
     seed: int = option(0, min=0, max=SEED_MAX, help="seeds torch, the data order and the fixed sample noise")
     conditional: bool = option(False, help="condition G and D on the class label: learn p(x|c)")
+    clusters: int = option(
+        0, min=0, max=10_000, help="self-conditioning: condition G and D on this many k-means clusters of the "
+        "training data instead of labels (none are read); sampling draws the clusters with their training "
+        "frequencies; 0 = off"
+    )
 
 
 @options_class
@@ -108,8 +113,8 @@ class Recipe:
 
     @property
     def num_classes(self) -> int:
-        """Classes the models are conditioned on: 0 for an unconditional recipe."""
-        return self.data_info.num_classes if self.conditional else 0
+        """Classes the models are conditioned on: the data's, the clusters' (self-conditioning), or 0."""
+        return self.data_info.num_classes if self.conditional else self.header.clusters
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved recipe as a TOML-ready table: every default written out."""
