@@ -107,6 +107,10 @@ def build_models(recipe: Any) -> tuple[torch.nn.Module, torch.nn.Module]:
 def build_data_and_loss(recipe: Any) -> tuple[Any, Any]:
     found = registries()
     data = found.component("dataset", recipe.data.name).load_factory()(recipe.data.options, split="train")
+    if recipe.header.clusters:  # self-conditioned: the labels are k-means clusters, as a user would compute them
+        from ganzoo.clusters import cluster_data
+
+        data = cluster_data(data, recipe.header.clusters)
     loss = found.component("loss", recipe.loss.name).load_factory()(recipe.loss.options)
     return data, loss
 

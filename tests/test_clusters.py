@@ -101,6 +101,11 @@ def test_a_self_conditioned_run_saves_the_prior_and_is_judged_unconditional(tmp_
 
     out = tmp_path / "x.npy"
     assert main(["sample", str(run), "-n", "40", "--out", str(out)]) == 0
+    assert main(["sample", str(run), "-n", "40", "--out", str(tmp_path / "all.png")]) == 0
+    from PIL import Image
+
+    width, height = Image.open(tmp_path / "all.png").size  # a plain grid, not a row per cluster (4 rows of 10)
+    assert abs(width - height) <= width // 5, (width, height)
     assert main(["sample", str(run), "--class", "3", "-n", "4", "--out", str(tmp_path / "c3.png")]) == 0
     capsys.readouterr()
     assert main(["sample", str(run), "--guide", "drs", "-n", "4", "--out", str(tmp_path / "g.png")]) == 2

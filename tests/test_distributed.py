@@ -49,7 +49,7 @@ CASES = {
     # penalty (second critic forward) + two micro-batches per optimiser step; a critic with no normalisation,
     # EMA; five critic steps per G step (the recipe takes one) keep several critic steps a step under test
     "wgan-gp-digits": (["train.grad_accum=2", "train.d_steps=5"], 2, 5 * 2),  # each of 2 micro-batches
-    # BatchNorm in G, spectral norm in D, EMA, a categorical prior: one real batch per step
+    # BatchNorm in G, spectral norm in D, EMA, clusters computed by each process alike: one real batch per step
     "dcgan-digits": ([], 1, 1),
     # a regulariser (R1, lazy: due at critic step 0 here) and DiffAugment (each process its own stream); with
     # a batch-norm D and g_step_batchnorm = "fresh-reals" (the recipe before 2026-12-06), a real batch in G's

@@ -130,10 +130,11 @@ def test_group_by_class_shows_d_each_half_of_a_batch_in_class_order(tmp_path, g_
 
 
 def test_group_by_class_on_an_unconditional_recipe_is_refused(capsys: Any) -> None:
-    assert main(["validate", "dcgan-digits", "--set", "train.group_by_class=true"]) == 2
+    assert main(["validate", "vanilla-ring8", "--set", "train.group_by_class=true"]) == 2
     err = capsys.readouterr().err
     assert_one_line_error(err)
-    assert "train.group_by_class" in err and "conditional = true" in err
+    assert "train.group_by_class" in err and "conditional = true or clusters > 0" in err
+    assert main(["validate", "dcgan-digits"]) == 0  # self-conditioned: its batches carry the clusters
 
 
 def test_a_projection_mlp_discriminator_scores_the_class_and_trains(tmp_path) -> None:

@@ -135,7 +135,9 @@ def sample(args: argparse.Namespace) -> int:
         if suffix == ".npy":
             write_atomic(args.out, write_npy)
         else:
-            rows = generator.card.num_classes if c is not None and args.label is None else None
+            # a row per class; a self-conditioned model's clusters come in blocks of their shares: a plain grid
+            plain = c is None or args.label is not None or generator.card.clustered
+            rows = None if plain else generator.card.num_classes
             if args.vary is not None:
                 rows = max(1, args.n // len(generator.vary(torch_zeros(generator), args.vary)))
             save_samples(samples, args.out, rows=rows, scale=args.scale, reference=_real_points(generator, samples))

@@ -38,7 +38,8 @@ def validate(args: argparse.Namespace) -> int:
             failed += 1
             print(f"ganzoo: error: {err}", file=sys.stderr)
             continue
-        kind = "conditional " if recipe.conditional else ""
+        kind = ("conditional " if recipe.conditional
+                else f"self-conditioned ({recipe.header.clusters} clusters) " if recipe.header.clusters else "")
         print(
             f"ok: {recipe.source}: {kind}{recipe.generator.name}/{recipe.discriminator.name} GAN, "
             f"loss {recipe.loss.name}, data {recipe.data.name} {list(recipe.data_info.shape)}"
