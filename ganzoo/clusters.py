@@ -9,7 +9,8 @@ No label is read: the clusters come from the images alone.
 
 The clusters are a pure function of the training data (k-means++ from a fixed seed, several restarts, the
 lowest within-cluster sum of squares kept, clusters numbered by falling size), so a resumed run recomputes
-the same ones. Sampling the trained model unconditionally draws the clusters with their training
+the same ones. An endless source (a 2-D mixture) is clustered on a fixed draw of it, and each batch it gives
+is labelled by the nearest centre. Sampling the trained model unconditionally draws the clusters with their training
 frequencies (the ``label_prior`` of its weights file).
 """
 
@@ -82,6 +83,16 @@ def _lloyd(points: torch.Tensor, centres: torch.Tensor) -> tuple[torch.Tensor, f
     return labels, float(distances.gather(1, labels[:, None]).sum())
 
 
+def centres_of(points: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """Each cluster's mean [k, D]."""
+    return torch.stack([points[labels == j].mean(0) for j in range(k)])
+
+
+def nearest(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """The index of the nearest centre of each point."""
+    return torch.cdist(points, centres).argmin(dim=1)
+
+
 @attrs.define
 class ClusteredData:
     """A dataset's training tensors with its labels (if any) replaced by k-means clusters of its samples."""
@@ -100,11 +111,42 @@ class ClusteredData:
         return tuple(float(v) for v in counts / counts.sum())
 
 
-def cluster_data(data: Any, k: int, source: str = "data") -> ClusteredData:
-    """``data`` (a dataset offering ``tensors()``) with k-means cluster labels; one-line errors otherwise."""
-    if data_form(data) != "tensors":
-        raise GanzooError(f"{source}: clusters = {k} needs a dataset held in memory (one that offers "
-                          f"tensors()); {type(data).__name__} does not: set clusters = 0")
+@attrs.define
+class ClusteredSource:
+    """An endless source (``sample(n, generator)``, a 2-D mixture) whose draws are labelled by the nearest of
+    the centres that k-means found on a fixed draw of it."""
+
+    source: Any
+    centres: torch.Tensor
+    prior: tuple[float, ...]
+    info: DataInfo
+
+    def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x, _ = self.source.sample(n, generator)
+        return x, nearest(features(x), self.centres.to(x.device))
+
+
+#: points drawn from an endless source to find its clusters: per cluster, and at least
+FIT_PER_CLUSTER, FIT_MIN = 200, 10_000
+
+
+def cluster_data(data: Any, k: int, source: str = "data") -> ClusteredData | ClusteredSource:
+    """``data`` with its labels replaced by k-means clusters: a dataset held in memory (``tensors()``) is
+    clustered whole; an endless one (``sample()``) on a fixed draw, its batches labelled by the nearest centre.
+    One-line errors for other data."""
+    form = data_form(data)
+    if form == "sample":
+        fit, _ = data.sample(max(FIT_MIN, FIT_PER_CLUSTER * k), torch.Generator().manual_seed(0))
+        points = features(fit)
+        labels = kmeans(points, k)
+        counts = torch.bincount(labels, minlength=k).double()
+        info = data.info if isinstance(getattr(data, "info", None), DataInfo) else DataInfo(tuple(fit.shape[1:]))
+        info = attrs.evolve(info, num_classes=k)
+        return ClusteredSource(data, centres_of(points, labels, k), tuple(float(v) for v in counts / counts.sum()),
+                               info)
+    if form != "tensors":
+        raise GanzooError(f"{source}: clusters = {k} needs a dataset held in memory (tensors()) or an endless "
+                          f"source (sample()); {type(data).__name__} offers neither: set clusters = 0")
     x, _ = data.tensors()
     if k > len(x):
         raise GanzooError(f"{source}: clusters = {k}, but the training data holds {len(x)} samples; allowed: "

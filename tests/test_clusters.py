@@ -127,13 +127,48 @@ def test_resume_recomputes_the_same_clusters_bit_for_bit(tmp_path) -> None:
 
 @pytest.mark.parametrize("recipe, sets, says", [
     ("cdcgan-digits", ["clusters=4"], "clusters: is 4 with conditional = true"),
-    ("vanilla-ring8", ["clusters=8"], "needs a dataset held in memory"),
     ("cdcgan-digits", ["conditional=false", "clusters=5000"], "holds 1437 samples; allowed: 1..1437"),
     ("dcgan-digits", ["clusters=-1"], "clusters"),
 ])
 def test_bad_clusters_are_one_line_errors(recipe: str, sets: list[str], says: str, tmp_path, capsys) -> None:
     assert main(["run", recipe, *set_args(tiny(recipe, steps=1) + sets), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert_one_line_error(capsys.readouterr().err, says)
+
+
+def test_data_given_item_by_item_cannot_be_clustered() -> None:
+    from torch.utils.data import TensorDataset
+
+    with pytest.raises(GanzooError, match="clusters = 3 needs a dataset held in memory .* offers neither"):
+        cluster_data(TensorDataset(torch.randn(10, 2)), 3)
+
+
+def test_an_endless_source_is_clustered_on_a_fixed_draw_and_labelled_by_the_nearest_centre() -> None:
+    from ganzoo.build import make
+
+    recipe = load_recipe("vanilla-ring8", ["clusters=8"])
+    assert recipe.num_classes == 8
+    ring = make("dataset", recipe.data.name, recipe.data.options, split="train")
+    clustered = cluster_data(ring, 8)
+    assert clustered.info.num_classes == 8 and clustered.info.shape == ring.info.shape
+    assert all(abs(share - 1 / 8) < 0.02 for share in clustered.prior)  # eight equal modes, one cluster each
+    angles = torch.atan2(clustered.centres[:, 1], clustered.centres[:, 0])
+    steps = torch.diff(angles.sort().values)
+    assert torch.allclose(steps, torch.full_like(steps, torch.pi / 4), atol=0.02)  # one centre per mode
+    x, labels = clustered.sample(500, torch.Generator().manual_seed(1))
+    assert torch.equal(labels, torch.cdist(x, clustered.centres).argmin(dim=1))
+    again = cluster_data(ring, 8)
+    assert torch.equal(again.centres, clustered.centres)  # a fixed draw: a resume finds the same centres
+
+
+def test_a_self_conditioned_ring_trains_and_samples_every_cluster(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    sets = tiny("vanilla-ring8", steps=4) + ["clusters=8"]
+    assert main(["run", "vanilla-ring8", *set_args(sets), "--out", str(run), "--quiet"]) == 0
+    generator = load_generator(run)
+    assert generator.card.clustered and len(generator.card.label_prior) == 8
+    capsys.readouterr()
+    assert main(["eval", str(run), "-n", "400", "--json"]) == 0
+    assert "mode-coverage" in json.loads(capsys.readouterr().out)["metrics"]
 
 
 def test_a_resume_may_not_change_the_clusters(tmp_path, capsys) -> None:
