@@ -9,9 +9,9 @@ No label is read: the clusters come from the images alone.
 
 The clusters are a pure function of the training data (k-means++ from a fixed seed, several restarts, the
 lowest within-cluster sum of squares kept, clusters numbered by falling size), so a resumed run recomputes
-the same ones. An endless source (a 2-D mixture) is clustered on a fixed draw of it, and each batch it gives
-is labelled by the nearest centre. Sampling the trained model unconditionally draws the clusters with their training
-frequencies (the ``label_prior`` of its weights file).
+the same ones. An endless source (a 2-D mixture) is clustered on a fixed draw of it, and each batch it
+gives is labelled by the nearest centre. Sampling the trained model unconditionally draws the clusters with
+their training frequencies (the ``label_prior`` of its weights file).
 """
 
 from __future__ import annotations
@@ -88,6 +88,12 @@ def centres_of(points: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tens
     return torch.stack([points[labels == j].mean(0) for j in range(k)])
 
 
+def shares(labels: torch.Tensor, k: int) -> tuple[float, ...]:
+    """Each cluster's share of ``labels``: how often unconditional sampling draws it."""
+    counts = torch.bincount(labels, minlength=k).double()
+    return tuple(float(v) for v in counts / counts.sum())
+
+
 def nearest(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """The index of the nearest centre of each point."""
     return torch.cdist(points, centres).argmin(dim=1)
@@ -106,9 +112,7 @@ class ClusteredData:
 
     @property
     def prior(self) -> tuple[float, ...]:
-        """Each cluster's share of the training samples: how often unconditional sampling draws it."""
-        counts = torch.bincount(self.labels, minlength=self.info.num_classes).double()
-        return tuple(float(v) for v in counts / counts.sum())
+        return shares(self.labels, self.info.num_classes)
 
 
 @attrs.define
@@ -139,11 +143,9 @@ def cluster_data(data: Any, k: int, source: str = "data") -> ClusteredData | Clu
         fit, _ = data.sample(max(FIT_MIN, FIT_PER_CLUSTER * k), torch.Generator().manual_seed(0))
         points = features(fit)
         labels = kmeans(points, k)
-        counts = torch.bincount(labels, minlength=k).double()
         info = data.info if isinstance(getattr(data, "info", None), DataInfo) else DataInfo(tuple(fit.shape[1:]))
         info = attrs.evolve(info, num_classes=k)
-        return ClusteredSource(data, centres_of(points, labels, k), tuple(float(v) for v in counts / counts.sum()),
-                               info)
+        return ClusteredSource(data, centres_of(points, labels, k), shares(labels, k), info)
     if form != "tensors":
         raise GanzooError(f"{source}: clusters = {k} needs a dataset held in memory (tensors()) or an endless "
                           f"source (sample()); {type(data).__name__} offers neither: set clusters = 0")
