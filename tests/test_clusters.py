@@ -194,3 +194,15 @@ def test_a_card_whose_prior_does_not_fit_its_classes_is_refused(tmp_path) -> Non
     assert "ganzoo.label_prior" not in plain.to_metadata()  # weights of models without clusters are unchanged
     with pytest.raises(GanzooError):
         ModelCard.from_metadata({**metadata, "ganzoo.label_prior": "[0.5,0.5,-1]"}, "f")
+
+
+def test_the_hub_card_of_a_self_conditioned_model_calls_it_unconditional() -> None:
+    from ganzoo.export import model_card
+    from ganzoo.weights import ModelCard
+
+    card = ModelCard(role="generator-ema", component="dcgan", plugin=None, options={}, shape=(1, 16, 16),
+                     num_classes=2, label_prior=(0.6, 0.4), recipe={"name": "dcgan-digits", "data": {"name": "digits"}})
+    text = model_card(card, "generator-ema.safetensors", None, False, license="mit", repo_id="a/b")
+    assert "unconditional, self-conditioned on 2 clusters" in text
+    assert "pipeline_tag: unconditional-image-generation" in text
+    assert "class-conditional" not in text and "--class 3" not in text
