@@ -22,7 +22,7 @@ import attrs
 import torch
 import torch.nn.functional as F
 
-from ganzoo.contracts import DataInfo, data_form
+from ganzoo.contracts import DataInfo, data_form, data_info
 from ganzoo.errors import GanzooError
 
 #: images are averaged down to at most this many pixels a side before clustering: the clusters should
@@ -143,9 +143,7 @@ def cluster_data(data: Any, k: int, source: str = "data") -> ClusteredData | Clu
         fit, _ = data.sample(max(FIT_MIN, FIT_PER_CLUSTER * k), torch.Generator().manual_seed(0))
         points = features(fit)
         labels = kmeans(points, k)
-        info = data.info if isinstance(getattr(data, "info", None), DataInfo) else DataInfo(tuple(fit.shape[1:]))
-        info = attrs.evolve(info, num_classes=k)
-        return ClusteredSource(data, centres_of(points, labels, k), shares(labels, k), info)
+        return ClusteredSource(data, centres_of(points, labels, k), shares(labels, k), _info(data, fit, k))
     if form != "tensors":
         raise GanzooError(f"{source}: clusters = {k} needs a dataset held in memory (tensors()) or an endless "
                           f"source (sample()); {type(data).__name__} offers neither: set clusters = 0")
@@ -153,6 +151,9 @@ def cluster_data(data: Any, k: int, source: str = "data") -> ClusteredData | Clu
     if k > len(x):
         raise GanzooError(f"{source}: clusters = {k}, but the training data holds {len(x)} samples; allowed: "
                           f"1..{len(x)}")
-    info = data.info if isinstance(getattr(data, "info", None), DataInfo) else DataInfo(tuple(x.shape[1:]))
-    labels = kmeans(features(x), k)
-    return ClusteredData(x, labels, attrs.evolve(info, num_classes=k))
+    return ClusteredData(x, kmeans(features(x), k), _info(data, x, k))
+
+
+def _info(data: Any, samples: torch.Tensor, k: int) -> DataInfo:
+    """The dataset's info (or the samples' shape, for raw data) with the K clusters as its classes."""
+    return attrs.evolve(data_info(data) or DataInfo(tuple(samples.shape[1:])), num_classes=k)
