@@ -202,3 +202,8 @@ class Regularization:
         """The penalty as added to D's loss when due: times the weight, and times ``every`` when lazy."""
         penalty = self.regularizer.penalty(batch)
         return None if penalty is None else penalty * (self.weight * self.every)
+
+    def g_term(self, batch: GBatch) -> torch.Tensor | None:
+        """The G-side penalty as added to G's loss when due: times the weight, and times ``every`` when lazy."""
+        penalty = self.regularizer.g_penalty(batch)
+        return None if penalty is None else penalty * (self.weight * self.every)

@@ -226,6 +226,9 @@ class GBatch:
     real_out: DOutput | None = None
     codes: Mapping[str, Any] | None = None
     progress: float = 0.0
+    #: the noise the fakes were drawn from (None where the caller has none), for G-side penalties that
+    #: compare how far apart two fakes are with how far apart their z were
+    z: Any = None
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -335,14 +338,20 @@ def _legacy_relativistic(cls: type) -> bool:
 
 
 class Regularizer:
-    """A term added to D's loss, or a constraint applied after D's optimiser step, apart from the objective.
+    """A term added to D's loss or to G's, or a constraint applied after D's optimiser step, apart from the
+    objective.
 
     ``penalty(batch)`` returns an unweighted scalar (or None); the trainer multiplies it by the recipe's
     ``weight`` and, when applied lazily every N critic steps, by N (StyleGAN2's lazy regularisation).
-    ``after_d_step(discriminator)`` runs after each critic step it is due (weight clipping). Override either.
+    ``g_penalty(batch)`` is the same for G's loss, on G's steps (every N of them when lazy): a term on what G
+    draws, such as mode seeking, that is no part of the adversarial objective. ``after_d_step(discriminator)``
+    runs after each critic step it is due (weight clipping). Override any of them.
     """
 
     def penalty(self, batch: DBatch) -> torch.Tensor | None:
+        return None
+
+    def g_penalty(self, batch: GBatch) -> torch.Tensor | None:
         return None
 
     def after_d_step(self, discriminator: Any) -> None:

@@ -303,3 +303,65 @@ def test_list_regularizers_shows_the_built_ins(capsys) -> None:
 
     names = {row["name"] for row in json.loads(out)}
     assert code == 0 and names >= {"gradient-penalty", "r1", "r2", "dragan", "clip"}
+
+
+# ---------------------------------------------------------------- on G's side: mode seeking
+def test_mode_seeking_pairs_fakes_of_one_class_and_divides_by_their_noise() -> None:
+    from ganzoo.components import GBatch
+    from ganzoo_regularizers.diversity import ModeSeeking, same_class_pairs
+
+    labels = torch.tensor([3, 1, 3, 1, 2])
+    first, second = same_class_pairs(labels, 5)
+    assert (labels[first] == labels[second]).all() and len(first) == 2  # the lone 2 sits out
+    assert sorted(first.tolist() + second.tolist()) == [0, 1, 2, 3]
+    fake = torch.tensor([[0.0], [0.0], [0.5], [1.0], [9.0]], requires_grad=True)
+    z = torch.tensor([[0.0], [1.0], [2.0], [4.0], [0.0]])
+    batch = GBatch(fake=fake, labels=labels, fake_out=None, z=z)  # type: ignore[arg-type]
+    value = Regularization(ModeSeeking(), weight=2.0).g_term(batch)
+    # class 3: fakes |0 - 0.5|, noises |0 - 2|; class 1: |0 - 1|, |1 - 4| -> weight / (0.75 / 2.5 + eps)
+    assert float(value.detach()) == pytest.approx(2.0 / 0.3, rel=1e-4)
+    value.backward()
+    assert fake.grad[2, 0] < 0 < fake.grad[0, 0]  # descending it moves the pair apart
+    assert fake.grad[4, 0] == 0
+    unconditional = GBatch(fake=fake.detach(), labels=None, fake_out=None, z=z)  # type: ignore[arg-type]
+    # pairs (0, 1) and (2, 3): fakes 0 and 0.5 apart, noises 1 and 2
+    assert float(ModeSeeking().g_penalty(unconditional)) == pytest.approx(1.0 / (0.25 / 1.5 + 1e-5), rel=1e-4)
+
+
+class CountingG(Regularizer):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def g_penalty(self, batch: Any) -> torch.Tensor:
+        self.calls += 1
+        assert batch.z is not None and len(batch.z) == len(batch.fake)
+        return batch.fake.float().square().mean()
+
+
+def test_a_g_side_penalty_reaches_g_s_loss_every_n_g_steps() -> None:
+    def fit(regularizers: list[Regularization]) -> tuple[dict[str, Any], torch.Tensor]:
+        G, D = tiny_mlp()
+        trainer = ganzoo.Trainer(G, D, "non-saturating", ganzoo.build_dataset("ring8"), steps=6, batch_size=8,
+                                 log_every=6, device="cpu", quiet=True, seed=0, regularizers=regularizers)
+        row = trainer.fit()
+        return row, torch.cat([p.detach().flatten() for p in G.parameters()])
+
+    counting = CountingG()
+    row, with_term = fit([Regularization(counting, weight=5.0, every=3)])
+    _, without = fit([])
+    assert counting.calls == 2  # G steps 0 and 3 of 6
+    assert not torch.equal(with_term, without)
+    assert math.isfinite(row["g_loss"])
+
+
+def test_a_recipe_with_mode_seeking_trains_from_the_cli(tmp_path, capsys) -> None:
+    text = recipe_path("acgan-digits").read_text().replace(
+        "[train]", '[[regularizer]]\nname = "mode-seeking"\nweight = 1.0\n\n[train]', 1)
+    path = tmp_path / "acgan-ms.toml"
+    path.write_text(text)
+    code = main(["run", str(path), "--quiet", "--out", str(tmp_path / "run"), "--set", "train.steps=3",
+                 "--set", "train.batch_size=8", "--set", "train.sample_every=3", "--set", "train.checkpoint_every=3"])
+    assert code == 0
+    recipe = (tmp_path / "run" / "recipe.toml").read_text()
+    assert 'name = "mode-seeking"' in recipe
+    assert (tmp_path / "run" / "generator.safetensors").exists()

@@ -32,5 +32,6 @@ def keep_top(batch: GBatch, k: int) -> GBatch:
     codes = None if batch.codes is None else {name: value[index] for name, value in batch.codes.items()}
     labels = None if batch.labels is None else batch.labels[index]
     real_out = None if batch.real_out is None else batch.real_out.rows(index)
+    z = None if batch.z is None else batch.z[index]
     return GBatch(fake=batch.fake[index], labels=labels, fake_out=batch.fake_out.rows(index), real_out=real_out,
-                  codes=codes, progress=batch.progress)
+                  codes=codes, progress=batch.progress, z=z)

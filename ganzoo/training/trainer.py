@@ -103,9 +103,11 @@ class Trainer(TrainerParts):
                         z, _, fake = kept
                     fake_out, real_out = self._g_step_outputs(fake, c)
                     batch = GBatch(fake=fake, labels=c, fake_out=fake_out, real_out=real_out, codes=self._codes(z),
-                                   progress=self._progress())
+                                   progress=self._progress(), z=z)
+                    penalty = self._g_penalties(batch) if self.regularizations else None
                     batch = keep_top(batch, top_k_count(self.step, self.config.steps, n, self.config.g_top_k))
                     loss = self.loss.g_objective(batch)
+                    loss = loss if penalty is None else loss + penalty
                     self._backward(loss if accum == 1 else loss / accum)
                 self.figures.record_g(loss)
             self._optimizer_step(self.opt_g)
@@ -173,6 +175,12 @@ class Trainer(TrainerParts):
     def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:
         """The sum of the due regularisers' weighted penalties (None when none gives one)."""
         terms = [term for regularization in due if (term := regularization.term(batch)) is not None]
+        return sum(terms[1:], terms[0]) if terms else None
+
+    def _g_penalties(self, batch: GBatch) -> torch.Tensor | None:
+        """The sum of the G-side penalties due at this G step, weighted, on the whole batch (before top-k)."""
+        due = [r for r in self.regularizations if self.step % r.every == 0]
+        terms = [term for regularization in due if (term := regularization.g_term(batch)) is not None]
         return sum(terms[1:], terms[0]) if terms else None
 
     def _sync_unless_last(self, model: nn.Module, micro: int) -> contextlib.AbstractContextManager:

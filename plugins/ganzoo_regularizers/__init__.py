@@ -1,5 +1,5 @@
-"""The built-in regularisers: penalties on D's input gradient and weight clipping, registered exactly as a
-third-party plugin registers its own.
+"""The built-in regularisers: penalties on D's input gradient, weight clipping and, on G's side, mode
+seeking, registered exactly as a third-party plugin registers its own.
 
 A recipe composes them as a list, each with a weight and, where the cost matters, lazy application::
 
@@ -42,6 +42,13 @@ def register_regularizers(register: RegisterRegularizers) -> None:
         "ganzoo_regularizers.penalties:Dragan",
         description="DRAGAN (Kodali et al. 2017): (||grad D(x + noise)|| - 1)^2 around the real samples.",
         options=DraganOptions,
+    )
+    register(
+        "mode-seeking",
+        "ganzoo_regularizers.diversity:ModeSeeking",
+        description="Mode seeking (Mao et al. 2019, MSGAN): 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) on G's "
+        "loss, over pairs of one class: pays G for drawing different noises apart; weight = lambda.",
+        options=NoOptions,
     )
     register(
         "clip",
