@@ -302,7 +302,7 @@ def test_list_regularizers_shows_the_built_ins(capsys) -> None:
     import json
 
     names = {row["name"] for row in json.loads(out)}
-    assert code == 0 and names >= {"gradient-penalty", "r1", "r2", "dragan", "clip"}
+    assert code == 0 and names >= {"gradient-penalty", "r1", "r2", "dragan", "clip", "mode-seeking"}
 
 
 # ---------------------------------------------------------------- on G's side: mode seeking
