@@ -200,10 +200,11 @@ class Regularization:
 
     def term(self, batch: DBatch) -> torch.Tensor | None:
         """The penalty as added to D's loss when due: times the weight, and times ``every`` when lazy."""
-        penalty = self.regularizer.penalty(batch)
-        return None if penalty is None else penalty * (self.weight * self.every)
+        return self._weighted(self.regularizer.penalty(batch))
 
     def g_term(self, batch: GBatch) -> torch.Tensor | None:
         """The G-side penalty as added to G's loss when due: times the weight, and times ``every`` when lazy."""
-        penalty = self.regularizer.g_penalty(batch)
+        return self._weighted(self.regularizer.g_penalty(batch))
+
+    def _weighted(self, penalty: torch.Tensor | None) -> torch.Tensor | None:
         return None if penalty is None else penalty * (self.weight * self.every)

@@ -174,14 +174,11 @@ class Trainer(TrainerParts):
 
     def _penalties(self, batch: DBatch, due: Iterable[Regularization]) -> torch.Tensor | None:
         """The sum of the due regularisers' weighted penalties (None when none gives one)."""
-        terms = [term for regularization in due if (term := regularization.term(batch)) is not None]
-        return sum(terms[1:], terms[0]) if terms else None
+        return _total(regularization.term(batch) for regularization in due)
 
     def _g_penalties(self, batch: GBatch) -> torch.Tensor | None:
         """The sum of the G-side penalties due at this G step, weighted, on the whole batch (before top-k)."""
-        due = [r for r in self.regularizations if self.step % r.every == 0]
-        terms = [term for regularization in due if (term := regularization.g_term(batch)) is not None]
-        return sum(terms[1:], terms[0]) if terms else None
+        return _total(r.g_term(batch) for r in self.regularizations if self.step % r.every == 0)
 
     def _sync_unless_last(self, model: nn.Module, micro: int) -> contextlib.AbstractContextManager:
         last = micro == self.config.grad_accum - 1
@@ -307,3 +304,9 @@ class Trainer(TrainerParts):
             self.load_state_dict(state)
         self.outputs.resumed_at(self.step)
         return self.step
+
+
+def _total(terms: Iterable[torch.Tensor | None]) -> torch.Tensor | None:
+    """The sum of the terms that are not None (None when none is)."""
+    given = [term for term in terms if term is not None]
+    return sum(given[1:], given[0]) if given else None
