@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -121,6 +122,19 @@ class Component:
         if not callable(obj):
             raise ComponentError(f"{self.label}: factory {self.factory!r} is a {type(obj).__name__}, not callable")
         return obj
+
+    def check_call(self, options: Any, **context: Any) -> None:
+        """A factory that cannot take what every factory of its kind is given is the plugin's mistake: say so
+        in one line naming it, before the call (a TypeError raised inside a factory keeps its traceback)."""
+        try:
+            signature = inspect.signature(self._import_factory())
+        except (TypeError, ValueError):  # a callable without a signature: the call itself will speak
+            return
+        try:
+            signature.bind(options, **context)
+        except TypeError as err:
+            given = ", ".join(["options", *(f"{key}=..." for key in context)])
+            raise ComponentError(f"{self.label}: its factory cannot be called as factory({given}): {err}") from None
 
     def call_plugin(self, what: str, function: Callable[..., Any], *args: Any) -> Any:
         """Call one of the plugin's own functions (``info``, a check): ``ValueError`` and ganzoo's errors pass

@@ -186,6 +186,42 @@ def test_factory_that_is_not_callable_is_one_line(ganzoo_plugin):
         ganzoo.build_loss("not-callable")
 
 
+class TakesNothing:
+    """A regulariser class written without ``__init__(options)``: the factory cannot take its options."""
+
+    def penalty(self, batch):
+        return batch.real_out["logits"].sum() * 0
+
+
+def test_factory_that_cannot_take_its_options_is_one_line_at_run(ganzoo_plugin, tmp_path, capsys):
+    @ganzoo.hookimpl
+    def register_regularizers(register):
+        register("takes-nothing", TakesNothing, description="no __init__(options)")
+
+    ganzoo_plugin(SimpleNamespace(register_regularizers=register_regularizers), name="bare")
+    with pytest.raises(ComponentError, match="its factory cannot be called as factory"):
+        ganzoo.build_regularizer("takes-nothing")
+    recipe = tmp_path / "bare.toml"
+    recipe.write_text(tomli_w.dumps({**RING, "regularizer": [{"name": "takes-nothing"}]}))
+    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "runs")]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert ("regularizer 'takes-nothing' of plugin 'bare': its factory cannot be called as factory(options): "
+            "too many positional arguments") in line
+
+
+def test_type_error_inside_a_factory_is_not_mistaken_for_a_bad_signature(ganzoo_plugin):
+    def broken(options, *, shape, num_classes=0):
+        return len(None)  # the plugin's own bug: its traceback is what its author needs
+
+    @ganzoo.hookimpl
+    def register_generators(register):
+        register("broken-inside", broken, description="raises inside")
+
+    ganzoo_plugin(SimpleNamespace(register_generators=register_generators), name="inside")
+    with pytest.raises(TypeError, match="has no len"):
+        ganzoo.build_generator("broken-inside", shape=(2,))
+
+
 # ---------------------------------------------------------------- registration checked when loading
 @pytest.mark.parametrize("plugin, says", [
     ("zero", "width (default): got 0; must be >= 1"),
