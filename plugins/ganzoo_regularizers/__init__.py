@@ -1,5 +1,5 @@
-"""The built-in regularisers: penalties on D's input gradient, weight clipping, virtual adversarial
-training and, on G's side, mode seeking, registered exactly as a third-party plugin registers its own.
+"""The built-in regularisers: penalties on D's input gradient, weight clipping and, on G's side, mode
+seeking, registered exactly as a third-party plugin registers its own.
 
 A recipe composes them as a list, each with a weight and, where the cost matters, lazy application::
 
@@ -14,7 +14,7 @@ Torch-free: ``ganzoo list`` and ``ganzoo validate`` import this module to learn 
 from __future__ import annotations
 
 from ganzoo.plugin import hookimpl, NoOptions, RegisterRegularizers
-from ganzoo_regularizers.options import ClipOptions, DraganOptions, GradientPenaltyOptions, VatOptions
+from ganzoo_regularizers.options import ClipOptions, DraganOptions, GradientPenaltyOptions
 
 
 @hookimpl
@@ -49,14 +49,6 @@ def register_regularizers(register: RegisterRegularizers) -> None:
         description="Mode seeking (Mao et al. 2019, MSGAN): 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) on G's "
         "loss, over pairs of one class: pays G for drawing different noises apart; weight = lambda.",
         options=NoOptions,
-    )
-    register(
-        "vat",
-        "ganzoo_regularizers.smoothness:VirtualAdversarial",
-        description="Virtual adversarial training (Miyato et al. 2018): KL between D's categorical guess on reals "
-        "and on reals pushed eps along the direction that changes it most; keeps a clustering head's cuts "
-        "between the data's clusters (IMSAT).",
-        options=VatOptions,
     )
     register(
         "clip",

@@ -19,12 +19,3 @@ class DraganOptions:
 @options_class
 class ClipOptions:
     bound: float = option(0.01, min=0.0, exclusive_min=True, help="weights are clamped to [-bound, bound]")
-
-
-@options_class
-class VatOptions:
-    head: str = option("codes", help="D's named output whose softmax is kept flat (InfoGAN's Q: codes)")
-    values: int = option(0, min=0, help="the head's first N outputs form the distribution (InfoGAN: the "
-                         "categorical code's values); 0: all of them")
-    eps: float = option(2.0, min=0.0, exclusive_min=True, help="L2 length of the adversarial perturbation per sample")
-    xi: float = option(1.0, min=0.0, exclusive_min=True, help="L2 length of the probe that finds its direction")
