@@ -31,9 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def make(kind: str, name: str, options: Any, **context: Any) -> Any:
     """The registered ``kind`` called ``name``, from options already parsed (a recipe's)."""
-    component = registries().component(kind, name)
-    component.check_call(options, **context)
-    return component.load_factory()(options, **context)
+    return registries().component(kind, name).build(options, **context)
 
 
 def _build(kind: str, name: str, options: Mapping[str, Any], **context: Any) -> Any:

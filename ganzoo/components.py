@@ -123,18 +123,22 @@ class Component:
             raise ComponentError(f"{self.label}: factory {self.factory!r} is a {type(obj).__name__}, not callable")
         return obj
 
-    def check_call(self, options: Any, **context: Any) -> None:
-        """A factory that cannot take what every factory of its kind is given is the plugin's mistake: say so
-        in one line naming it, before the call (a TypeError raised inside a factory keeps its traceback)."""
+    def build(self, options: Any, **context: Any) -> Any:
+        """The factory called with parsed ``options`` and its kind's context (``shape=``, ``split=``, ...).
+
+        A factory that cannot take those arguments is the plugin's mistake: said in one line naming it, before
+        the call, so that a TypeError raised inside a factory keeps its traceback."""
+        factory = self.load_factory()
         try:
             signature = inspect.signature(self._import_factory())
         except (TypeError, ValueError):  # a callable without a signature: the call itself will speak
-            return
+            return factory(options, **context)
         try:
             signature.bind(options, **context)
         except TypeError as err:
             given = ", ".join(["options", *(f"{key}=..." for key in context)])
             raise ComponentError(f"{self.label}: its factory cannot be called as factory({given}): {err}") from None
+        return factory(options, **context)
 
     def call_plugin(self, what: str, function: Callable[..., Any], *args: Any) -> Any:
         """Call one of the plugin's own functions (``info``, a check): ``ValueError`` and ganzoo's errors pass

@@ -209,6 +209,26 @@ def test_factory_that_cannot_take_its_options_is_one_line_at_run(ganzoo_plugin, 
             "too many positional arguments") in line
 
 
+class MeasuresNothing:
+    """A metric class without ``__init__(options)``."""
+
+    def compute(self, context):
+        return {}
+
+
+def test_a_metric_factory_that_cannot_take_its_options_is_one_line(ganzoo_plugin):
+    from ganzoo.evaluation.runner import build_metric
+
+    @ganzoo.hookimpl
+    def register_metrics(register):
+        register("measures-nothing", MeasuresNothing, description="no __init__(options)")
+
+    ganzoo_plugin(SimpleNamespace(register_metrics=register_metrics), name="blind")
+    with pytest.raises(ComponentError, match="metric 'measures-nothing' of plugin 'blind': its factory cannot be "
+                                             "called as factory\\(options\\)"):
+        build_metric("measures-nothing")
+
+
 def test_type_error_inside_a_factory_is_not_mistaken_for_a_bad_signature(ganzoo_plugin):
     def broken(options, *, shape, num_classes=0):
         return len(None)  # the plugin's own bug: its traceback is what its author needs

@@ -212,7 +212,7 @@ class EvalContext:
             if problem:
                 raise GanzooError(problem)
             self._check_data_fits(component.name)  # before the data is read (and resized) into memory
-            self._datasets[split] = component.load_factory()(self.dataset_options, split=split)
+            self._datasets[split] = component.build(self.dataset_options, split=split)
         return self._datasets[split]
 
     def real(self, split: str = "train", n: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:

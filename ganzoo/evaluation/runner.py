@@ -26,7 +26,7 @@ def build_metric(name: str, table: Mapping[str, Any] | None = None, *, source: s
 
     component = registries().component("metric", name)
     options = component.parse(table, source=source, path=name)
-    return component.load_factory()(options)
+    return component.build(options)
 
 
 def build_metrics(names: Iterable[str], options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
