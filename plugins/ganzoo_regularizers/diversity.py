@@ -4,7 +4,8 @@ A conditional G that draws near-copies within a class is a conditional mode coll
 loss barely sees: each copy looks real. MSGAN's remedy compares two fakes of one class with the two noises
 they came from, ratio = mean |G(z1, c) - G(z2, c)| / mean |z1 - z2|, and adds 1 / (ratio + eps) to G's
 loss: large while the fakes sit closer than their noises, small once they spread. Pairs are formed within
-a class (its fakes two by two; an odd one out sits out), or among all fakes for an unconditional G. The means are over every pair in the batch at once, as MSGAN takes them.
+a class (its fakes two by two; an odd one out sits out), or among all fakes for an unconditional G. The
+means are over every pair in the batch at once, as MSGAN takes them.
 """
 
 from __future__ import annotations
