@@ -109,7 +109,7 @@ def differences(stored: dict[str, Any], now: dict[str, Any], rtol: float = 5e-4,
     scales = _module_scales(stored["tensors"])
     for key in sorted(set(stored["tensors"]) & set(now["tensors"])):
         a, b = stored["tensors"][key], now["tensors"][key]
-        if len(a) == 2 and isinstance(a[0], float):  # [sum, abs-sum]: on the scale of the module's abs-sum
+        if _sums(a):  # on the scale of the module's abs-sum
             tolerance = figure_rtol if key == "grid" else rtol  # the grid: G's outputs, as loose as the figures
             scale = tolerance * max(scales[_module(key)], 1e-8)
             if abs(a[0] - b[0]) > scale or abs(a[1] - b[1]) > scale:
@@ -131,6 +131,11 @@ def _module_scales(tensors: dict[str, Any]) -> dict[str, float]:
     """Abs-sum of every floating tensor of each module (``grid`` is a module of its own)."""
     scales: dict[str, float] = {}
     for key, value in tensors.items():
-        if len(value) == 2 and isinstance(value[0], float):
+        if _sums(value):
             scales[_module(key)] = scales.get(_module(key), 0.0) + value[1]
     return scales
+
+
+def _sums(value: list[Any]) -> bool:
+    """A floating tensor's ``[sum, abs-sum]`` (an integer tensor keeps its values)."""
+    return len(value) == 2 and isinstance(value[0], float)

@@ -39,7 +39,8 @@ def test_the_guard_sees_a_change_of_behaviour(tmp_path, monkeypatch):
 
 
 def test_the_guard_sees_a_change_of_a_learning_rate(tmp_path, monkeypatch):
-    """D's learning rate doubled on r3gan-digits (whose fingerprints move most between CPUs) is caught."""
+    """D's learning rate doubled on r3gan-digits (one of the recipes whose fingerprints move between CPUs)
+    is caught."""
     import helpers_bit_identity
 
     original = helpers_bit_identity.tiny
