@@ -210,6 +210,10 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str = "<recipe>") -> Rec
             raise RecipeError(source, section, problem)
     regularizers = _regularizers(found, raw.get("regularizer"), source)
     _check_needs(found, choices, regularizers, models_info.num_classes if models_conditional else 0, source)
+    for index, regularizer in enumerate(regularizers):
+        problem = found.component("regularizer", regularizer.name).problem_with_recipe(regularizer.options, context)
+        if problem:
+            raise RecipeError(source, f"regularizer[{index}]", problem)
     _check_trackers(sections["train"], source)
     if sections["train"].group_by_class and not models_conditional:
         raise RecipeError(source, "train.group_by_class", "orders batches by class, which needs conditional = true "

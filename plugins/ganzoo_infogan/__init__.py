@@ -21,10 +21,17 @@ from ganzoo.plugin import (
     RegisterGenerators,
     RegisterLosses,
     RegisterMetrics,
+    RegisterRegularizers,
     check_image_size,
     hookimpl,
 )
-from ganzoo_infogan.options import InfoGANDiscriminatorOptions, InfoGANGeneratorOptions, InfoGANLossOptions
+from ganzoo_infogan.options import (
+    CodeConsistencyOptions,
+    check_consistency,
+    InfoGANDiscriminatorOptions,
+    InfoGANGeneratorOptions,
+    InfoGANLossOptions,
+)
 
 
 @hookimpl
@@ -61,6 +68,19 @@ def register_losses(register: RegisterLosses) -> None:
         description="InfoGAN: non-saturating loss plus the mutual-information term of the latent codes (G and Q).",
         options=InfoGANLossOptions,
         needs={"discriminator": ("codes",), "generator": ("codes",)},
+    )
+
+
+@hookimpl
+def register_regularizers(register: RegisterRegularizers) -> None:
+    register(
+        "code-consistency",
+        "ganzoo_infogan.consistency:CodeConsistency",
+        description="IIC (Ji et al. 2019) on Q: -I(Q(x); Q(moved x)) over real images, so the categorical code "
+        "splits the data into what survives a small turn, shift and scale; weight = lambda.",
+        options=CodeConsistencyOptions,
+        needs={"discriminator": ("codes",)},
+        check_recipe=check_consistency,
     )
 
 

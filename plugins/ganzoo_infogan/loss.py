@@ -31,6 +31,14 @@ def real_information(real_out: DOutput, codes: Mapping[str, torch.Tensor] | None
     return marginal - conditional
 
 
+def fading(progress: float, decay_from: float) -> float:
+    """A term's factor at ``progress`` (share of the run done): 1 up to ``decay_from``, then linear to 0 at the
+    run's end."""
+    if progress <= decay_from:
+        return 1.0
+    return max(0.0, (1.0 - progress) / (1.0 - decay_from))
+
+
 class InfoGANLoss(NonSaturatingObjective):
     def __init__(self, options: InfoGANLossOptions | None = None) -> None:
         options = options or InfoGANLossOptions()
@@ -38,10 +46,8 @@ class InfoGANLoss(NonSaturatingObjective):
         self.real_weight, self.decay_from = options.real_weight, options.decay_from
 
     def schedule(self, progress: float) -> float:
-        """The information weights' factor at ``progress`` (share of the run done): 1, then linear to 0."""
-        if progress <= self.decay_from:
-            return 1.0
-        return max(0.0, (1.0 - progress) / (1.0 - self.decay_from))
+        """The information weights' factor at ``progress`` (share of the run done)."""
+        return fading(progress, self.decay_from)
 
     def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None,
                     progress: float = 0.0) -> torch.Tensor:

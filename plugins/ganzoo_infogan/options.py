@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ganzoo.plugin import option, options_class
 
 
@@ -38,3 +40,28 @@ class InfoGANLossOptions:
         help="weight of Q's information on real images (confident per image, balanced over the batch), "
              "in D's step: ties the categorical code to clusters of the real data (0: the paper's InfoGAN)",
     )
+
+
+@options_class
+class CodeConsistencyOptions:
+    categorical: int = option(10, min=2, help="values of the categorical code (its logits come first in D's codes)")
+    degrees: float = option(10.0, min=0, max=180, help="largest turn of the moved copy, in degrees")
+    shift: float = option(0.1, min=0, max=0.5, help="largest move of the copy, as a share of the image's size")
+    scale: float = option(0.1, min=0, max=0.5, help="largest change of the copy's size, as a share (1 +- scale)")
+    decay_from: float = option(
+        1.0, min=0, max=1,
+        help="share of the run from which the term falls linearly to 0 at its end (1: constant): a strong term "
+             "settles which digits the code's values hold early, then leaves D's body to the real/fake task",
+    )
+
+
+def check_consistency(options: CodeConsistencyOptions, context: Any) -> None:
+    """The term moves images, and reads the first ``categorical`` of D's codes as the categorical code."""
+    if context.data.kind != "image":
+        raise ValueError(f"code-consistency turns and shifts images, but the data is {context.data.kind} data "
+                         f"{list(context.data.shape)}; allowed: image data")
+    discriminator = context.components.get("discriminator")
+    codes = getattr(getattr(discriminator, "options", None), "categorical", options.categorical)
+    if codes != options.categorical:
+        raise ValueError(f"categorical = {options.categorical}, but discriminator {discriminator.name!r} predicts "
+                         f"{codes} categorical values; allowed: categorical = {codes}")

@@ -1,0 +1,95 @@
+"""InfoGAN's code-consistency regulariser: Q's guess on a real image and on a moved copy of it, made to agree
+(IIC's mutual information), validated, trained and resumed as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from helpers_training import assert_one_line_error, assert_same_tensors, tiny
+
+from ganzoo.api import build_trainer, run_recipe
+from ganzoo.cli.main import main
+from ganzoo.recipe import apply_overrides, recipe_from_dict
+from ganzoo.recipe.load import read_toml, resolve_recipe_path
+from ganzoo_infogan.consistency import paired_information, random_affine
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_the_paired_information_is_log_k_for_sure_even_agreeing_guesses_and_zero_for_blind_ones() -> None:
+    sure = torch.eye(10).repeat(3, 1)
+    assert float(paired_information(sure, sure)) == pytest.approx(math.log(10), abs=1e-4)
+    blind = torch.full((30, 10), 0.1)
+    assert float(paired_information(blind, blind)) == pytest.approx(0.0, abs=1e-5)
+    one_value = torch.zeros(30, 10)
+    one_value[:, 0] = 1
+    assert float(paired_information(one_value, one_value)) == pytest.approx(0.0, abs=1e-4)
+    disagreeing = sure[torch.randperm(30, generator=torch.Generator().manual_seed(0))]
+    assert float(paired_information(sure, disagreeing)) < 0.5 * math.log(10)
+
+
+def test_the_gradient_pulls_a_moved_copy_toward_its_image_s_value() -> None:
+    sure = torch.eye(10)
+    logits = (torch.eye(10) * 0.5).requires_grad_(True)  # each copy leaning a little toward its value
+    (-paired_information(sure, torch.softmax(logits, dim=1))).backward()
+    assert (logits.grad.diagonal() < 0).all()  # descending raises each copy's logit of its image's value
+
+
+def test_the_move_is_the_identity_at_zero_and_keeps_the_background_at_the_border() -> None:
+    x = torch.full((4, 1, 16, 16), -1.0)
+    x[:, :, 5:11, 7:9] = 1.0  # a "1" on the background
+    assert torch.allclose(random_affine(x, degrees=0, shift=0, scale=0), x, atol=1e-5)
+    torch.manual_seed(0)
+    moved = random_affine(x, degrees=15, shift=0.1, scale=0.1)
+    assert moved.shape == x.shape and not torch.allclose(moved, x, atol=1e-2)
+    edges = torch.cat([moved[:, :, 0], moved[:, :, -1], moved[..., 0], moved[..., -1]])
+    assert torch.allclose(edges, torch.tensor(-1.0), atol=1e-4)  # nothing grey comes in at the edges
+
+
+def consistent_infogan(steps: int, checkpoint_every: int = 0):
+    raw = read_toml(resolve_recipe_path("infogan-digits"))
+    raw["regularizer"] = [{"name": "code-consistency", "weight": 1.0, "every": 2}]
+    sets = tiny("infogan-digits", steps=steps, checkpoint_every=checkpoint_every)
+    return recipe_from_dict(apply_overrides(raw, sets, "test"), source="test")
+
+
+def test_a_consistent_infogan_trains_logs_its_penalty_and_resumes_bit_identically(tmp_path) -> None:
+    recipe = consistent_infogan(steps=5, checkpoint_every=2)
+    full = run_recipe(recipe, out=tmp_path / "full", quiet=True).run_dir
+    half = tmp_path / "half"
+    first = build_trainer(recipe, half, quiet=True)
+    first.fit(until=2)
+    del first
+    second = build_trainer(recipe, half, quiet=True)
+    assert second.resume() == 2
+    second.fit()
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        assert_same_tensors(full / name, half / name)
+    penalties = [row["penalty"] for row in map(json.loads, (full / "metrics.jsonl").read_text().splitlines())
+                 if row.get("penalty") is not None]
+    assert penalties and all(-math.log(10) <= p <= 0 for p in penalties)
+
+
+def test_code_consistency_on_a_d_without_codes_is_one_line(capsys) -> None:
+    code = main(["validate", "dcgan-digits", "--set", 'regularizer=[{name="code-consistency", weight=1.0}]'])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert_one_line_error(err)
+    assert "code-consistency" in err and "'codes'" in err
+
+
+@pytest.mark.parametrize("recipe, sets, words", [
+    ("infogan-ring8", ['regularizer=[{name="code-consistency"}]'], ["regularizer[0]", "flat data [2]", "image data"]),
+    ("infogan-digits", ['regularizer=[{name="code-consistency", categorical=8}]'],
+     ["regularizer[0]", "categorical = 8", "predicts 10", "allowed: categorical = 10"]),
+])
+def test_a_regulariser_that_does_not_fit_the_recipe_is_one_line(capsys, recipe, sets, words) -> None:
+    """The core runs a regulariser's own check_recipe, as it does a loss's."""
+    code = main(["validate", recipe, *[arg for value in sets for arg in ("--set", value)]])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert_one_line_error(err)
+    assert all(word in err for word in words), err
