@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ganzoo.recipe import load_recipe, shipped_recipes
 
@@ -100,6 +101,24 @@ def read_tensors(path: str | Path) -> dict:
     from safetensors.torch import load_file
 
     return load_file(str(path))
+
+
+def resumed_like_uninterrupted(recipe: object, root: Path, until: int,
+                                weights: Sequence[str] = ("generator.safetensors", "discriminator.safetensors")) -> Any:
+    """Train ``recipe`` straight through in ROOT/full, and stopped at step ``until`` then resumed by a fresh trainer
+    in ROOT/half; assert the ``weights`` files of the two match bit for bit. Returns the resumed trainer."""
+    from ganzoo.api import build_trainer, run_recipe
+
+    full = run_recipe(recipe, out=root / "full", quiet=True).run_dir
+    first = build_trainer(recipe, root / "half", quiet=True)
+    first.fit(until=until)
+    del first
+    second = build_trainer(recipe, root / "half", quiet=True)
+    assert second.resume() == until
+    second.fit()
+    for name in weights:
+        assert_same_tensors(full / name, root / "half" / name)
+    return second
 
 
 def assert_same_tensors(a: str | Path, b: str | Path) -> None:

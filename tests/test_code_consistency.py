@@ -8,9 +8,8 @@ import math
 
 import pytest
 import torch
-from helpers_training import assert_one_line_error, assert_same_tensors, tiny
+from helpers_training import assert_one_line_error, resumed_like_uninterrupted, tiny
 
-from ganzoo.api import build_trainer, run_recipe
 from ganzoo.cli.main import main
 from ganzoo.recipe import apply_overrides, recipe_from_dict
 from ganzoo.recipe.load import read_toml, resolve_recipe_path
@@ -57,18 +56,9 @@ def consistent_infogan(steps: int, checkpoint_every: int = 0):
 
 
 def test_a_consistent_infogan_trains_logs_its_penalty_and_resumes_bit_identically(tmp_path) -> None:
-    recipe = consistent_infogan(steps=5, checkpoint_every=2)
-    full = run_recipe(recipe, out=tmp_path / "full", quiet=True).run_dir
-    half = tmp_path / "half"
-    first = build_trainer(recipe, half, quiet=True)
-    first.fit(until=2)
-    del first
-    second = build_trainer(recipe, half, quiet=True)
-    assert second.resume() == 2
-    second.fit()
-    for name in ("generator.safetensors", "discriminator.safetensors"):
-        assert_same_tensors(full / name, half / name)
-    penalties = [row["penalty"] for row in map(json.loads, (full / "metrics.jsonl").read_text().splitlines())
+    resumed_like_uninterrupted(consistent_infogan(steps=5, checkpoint_every=2), tmp_path, until=2)
+    rows = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    penalties = [row["penalty"] for row in map(json.loads, rows)
                  if row.get("penalty") is not None]
     assert penalties and all(-math.log(10) <= p <= 0 for p in penalties)
 
