@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import assert_one_line_error, resumed_like_uninterrupted, tiny
+from helpers_training import assert_one_line_error, resumed_like_uninterrupted, set_args, tiny
 
 from ganzoo.cli.main import main
 from ganzoo.recipe import apply_overrides, recipe_from_dict
@@ -83,3 +85,40 @@ def test_a_regulariser_that_does_not_fit_the_recipe_is_one_line(capsys, recipe, 
     assert code == 2
     assert_one_line_error(err)
     assert all(word in err for word in words), err
+
+
+# ---------------------------------------------------------------- the label-free metric
+@pytest.fixture(scope="module")
+def infogan_run(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("consistency") / "infogan"
+    assert main(["run", "infogan-digits", *set_args(tiny("infogan-digits", steps=2)), "--out", str(run),
+                 "--quiet"]) == 0
+    return run
+
+
+def test_the_consistency_metric_reads_the_run_s_d_and_is_seeded(infogan_run, capsys) -> None:
+    figures = []
+    for _ in range(2):
+        assert main(["eval", str(infogan_run), "--metric", "infogan-consistency", "--json"]) == 0
+        figures.append(json.loads(capsys.readouterr().out)["metrics"]["infogan-consistency"])
+    assert figures[0] == figures[1]  # the moves are drawn from the evaluation seed
+    assert figures[0]["max_information"] == pytest.approx(math.log(10))
+    assert 0 <= figures[0]["information"] <= math.log(10) and 0 <= figures[0]["agreement"] <= 1
+    assert main(["eval", str(infogan_run), "--metric", "infogan-consistency", "--seed", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["infogan-consistency"] != figures[0]
+
+
+def test_the_consistency_metric_without_the_run_s_d_is_one_line(infogan_run, tmp_path, capsys) -> None:
+    alone = tmp_path / "handed-over.safetensors"
+    shutil.copy(infogan_run / "generator-ema.safetensors", alone)  # a generator file with no D beside it
+    assert main(["eval", str(alone), "--metric", "infogan-consistency"]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "infogan-consistency" in err and "discriminator" in err
+
+
+def test_the_moves_are_drawn_from_the_generator_given() -> None:
+    x = torch.rand(6, 1, 16, 16) * 2 - 1
+    first, second = (random_affine(x, degrees=10, shift=0.1, scale=0.1, generator=torch.Generator().manual_seed(3))
+                     for _ in range(2))
+    assert torch.equal(first, second)

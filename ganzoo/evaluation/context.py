@@ -21,7 +21,8 @@ from ganzoo.errors import GanzooError
 from ganzoo.evaluation.cache import cache_dir as default_cache_dir
 from ganzoo.sampling import draw
 from ganzoo.options import drop_local_options, local_fields
-from ganzoo.weights import ModelCard
+from ganzoo.run_folder import RunFolder
+from ganzoo.weights import ModelCard, load_module
 
 SPLIT_OFFSET = {"train": 1, "test": 2, "validation": 3}
 
@@ -72,6 +73,8 @@ class EvalContext:
         self._datasets: dict[str, Any] = {}
         self._real: dict[tuple[str, int | None], tuple[torch.Tensor, torch.Tensor | None]] = {}
         self._samples: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
+        self._discriminator: nn.Module | None = None
+        self._discriminator_read = False
 
     @classmethod
     def from_weights(cls, path: str | Path, **settings: Any) -> EvalContext:
@@ -160,6 +163,18 @@ class EvalContext:
         if self.dataset_name is None:
             return None
         return self._dataset_component().data_info(self.dataset_options)
+
+    def discriminator(self) -> nn.Module | None:
+        """The run's discriminator, from beside the generator's weights file, in eval mode on the device (loaded
+        once): for metrics that read what D learnt (InfoGAN's Q head). None where there is none: weights handed
+        over alone, or an evaluation during training."""
+        if not self._discriminator_read:
+            self._discriminator_read = True
+            source = Path(self.source)
+            found = RunFolder(source.parent).weights("discriminator") if source.is_file() else None
+            if found is not None and found.is_file():
+                self._discriminator = load_module(found, role="discriminator")[0].to(self.device).eval()
+        return self._discriminator
 
     def require_dataset(self) -> str:
         """The dataset's name, or a clear error when the weights do not say what they were trained on."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ganzoo.plugin import (
     ClassifierOptions,
+    NoOptions,
     RegisterDiscriminators,
     RegisterGenerators,
     RegisterLosses,
@@ -91,5 +92,12 @@ def register_metrics(register: RegisterMetrics) -> None:
         "ganzoo_infogan.metric:CodeClassMetric",
         description="how well InfoGAN's categorical code alone predicts the class (cached classifier, best mapping)",
         options=ClassifierOptions,
+        data_kinds=("image",),
+    )
+    register(
+        "infogan-consistency",
+        "ganzoo_infogan.metric:QConsistencyMetric",
+        description="label-free: how firmly Q's code on a real image survives a small move of it (the run's D)",
+        options=NoOptions,
         data_kinds=("image",),
     )

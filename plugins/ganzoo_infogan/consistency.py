@@ -21,13 +21,19 @@ from ganzoo_infogan.loss import fading
 from ganzoo_infogan.options import CodeConsistencyOptions
 
 
-def random_affine(x: torch.Tensor, *, degrees: float, shift: float, scale: float) -> torch.Tensor:
+def random_affine(x: torch.Tensor, *, degrees: float, shift: float, scale: float,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
     """Each image turned by up to ``degrees``, moved by up to ``shift`` of its size and scaled by up to
-    ``1 +- scale``, drawn per image; the border pixels fill what comes in from outside (the background)."""
+    ``1 +- scale``, drawn per image (from ``generator``, on x's device); the border pixels fill what comes in
+    from outside (the background)."""
     n = x.shape[0]
-    angle = (torch.rand(n, device=x.device) * 2 - 1) * math.radians(degrees)
-    factor = 1 + (torch.rand(n, device=x.device) * 2 - 1) * scale
-    move = (torch.rand(n, 2, device=x.device) * 2 - 1) * 2 * shift  # affine_grid's coordinates span 2
+
+    def uniform(*shape: int) -> torch.Tensor:  # in [-1, 1)
+        return torch.rand(*shape, device=x.device, generator=generator) * 2 - 1
+
+    angle = uniform(n) * math.radians(degrees)
+    factor = 1 + uniform(n) * scale
+    move = uniform(n, 2) * 2 * shift  # affine_grid's coordinates span 2
     cos, sin = torch.cos(angle) / factor, torch.sin(angle) / factor
     theta = torch.stack([torch.stack([cos, -sin, move[:, 0]], 1), torch.stack([sin, cos, move[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)

@@ -10,11 +10,20 @@ class instead (two values may share a class), and ``classifier_test_accuracy`` i
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
-from ganzoo.plugin import ClassifierMetric, ClassifierOptions, GanzooError, labelled_images, latent_codes
+import torch.nn.functional as F
+
+from ganzoo.plugin import ClassifierMetric, ClassifierOptions, DOutput, GanzooError, labelled_images, latent_codes
+from ganzoo_infogan.consistency import paired_information, random_affine
+from ganzoo_infogan.options import CodeConsistencyOptions
+
+#: the moves the consistency metric makes: the regulariser's defaults, four copies of every real image
+MOVES = CodeConsistencyOptions()
+COPIES = 4
 
 
 class CodeClassMetric(ClassifierMetric):
@@ -45,6 +54,56 @@ class CodeClassMetric(ClassifierMetric):
         counts = _counts(codes, predicted, int(context.data_info.num_classes))
         return {"error": _one_to_one_error(counts), "error_many_to_one": _many_to_one_error(counts),
                 "classifier_test_accuracy": classifier.test_accuracy}
+
+
+class QConsistencyMetric:
+    """``infogan-consistency``: how firmly Q's categorical guess on a real image survives a small move of it.
+
+    No labels: Q's guesses on the real images against its guesses on moved copies (turned, shifted and scaled
+    as the ``code-consistency`` regulariser's defaults do), as their mutual information (``information``, at
+    most ``max_information`` = log k) and the share of copies given their image's value (``agreement``). The
+    code's error against the classes needs a classifier of the classes; this needs only the run's own D, so
+    it can rank seeds of a run on data no one has labelled: on infogan-digits it ranks them as the code's
+    error does (benchmarks/RESULTS-quality.md). Needs the discriminator beside the generator's weights.
+    """
+
+    name = "infogan-consistency"
+
+    def __init__(self, options: object = None) -> None:
+        pass
+
+    def applies_to(self, context: Any) -> bool:
+        info = context.data_info
+        return (info is not None and info.kind == "image" and latent_codes(context.generator) is not None
+                and _categorical(context.discriminator()) > 0)
+
+    @torch.no_grad()
+    def compute(self, context: Any) -> dict[str, float]:
+        discriminator = context.discriminator()
+        k = _categorical(discriminator)
+        if k == 0:
+            raise GanzooError(f"infogan-consistency: {context.describe()} has no discriminator with a Q head beside "
+                              "it (a run directory of an infogan recipe has)")
+        x = context.real("train")[0].to(context.device)
+        guess = _guess(discriminator, x, k, context.batch_size)
+        noise = torch.Generator(device=context.device).manual_seed(context.seed)
+        information, agreement = 0.0, 0.0
+        for _ in range(COPIES):
+            moved = random_affine(x, degrees=MOVES.degrees, shift=MOVES.shift, scale=MOVES.scale, generator=noise)
+            copy = _guess(discriminator, moved, k, context.batch_size)
+            information += float(paired_information(guess, copy)) / COPIES
+            agreement += float((guess.argmax(1) == copy.argmax(1)).float().mean()) / COPIES
+        return {"information": information, "agreement": agreement, "max_information": math.log(k)}
+
+
+def _categorical(discriminator: Any) -> int:
+    """Values of the categorical code D's Q head predicts (0: no Q head)."""
+    return int(getattr(discriminator, "categorical", 0) or 0)
+
+
+def _guess(discriminator: Any, x: torch.Tensor, k: int, batch: int) -> torch.Tensor:
+    """Q's categorical probabilities for ``x``, in batches."""
+    return torch.cat([F.softmax(DOutput.of(discriminator(part))["codes"][:, :k].float(), dim=1) for part in x.split(batch)])
 
 
 def _counts(codes: torch.Tensor, predicted: torch.Tensor, classes: int) -> torch.Tensor:
