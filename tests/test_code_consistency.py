@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import assert_one_line_error, resumed_like_uninterrupted, set_args, tiny
+from helpers_training import assert_one_line_error, assert_same_tensors, resumed_like_uninterrupted, set_args, tiny
 
 from ganzoo.cli.main import main
 from ganzoo.recipe import apply_overrides, recipe_from_dict
@@ -122,3 +122,18 @@ def test_the_moves_are_drawn_from_the_generator_given() -> None:
     first, second = (random_affine(x, degrees=10, shift=0.1, scale=0.1, generator=torch.Generator().manual_seed(3))
                      for _ in range(2))
     assert torch.equal(first, second)
+
+
+def test_the_consistency_metric_during_training_reads_the_live_d_and_changes_nothing(tmp_path) -> None:
+    """Evaluated every 2 steps (and kept best by), it logs its figures from the D being trained, and the run's
+    weights are those of the same run without evaluation: D is put back in training mode, no state moves."""
+    sets = tiny("infogan-digits", steps=4)
+    evaluated = sets + ["eval.every=2", 'eval.metrics=["infogan-consistency"]', "eval.samples=100",
+                        'eval.keep_best="infogan-consistency/information"']
+    assert main(["run", "infogan-digits", *set_args(evaluated), "--out", str(tmp_path / "eval"), "--quiet"]) == 0
+    assert main(["run", "infogan-digits", *set_args(sets), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        assert_same_tensors(tmp_path / "eval" / name, tmp_path / "plain" / name)
+    rows = [json.loads(line) for line in (tmp_path / "eval" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows if "infogan-consistency/information" in row] == [2, 4]
+    assert (tmp_path / "eval" / "generator-best.safetensors").is_file()

@@ -45,6 +45,7 @@ class EvalCallback:
             view.generator, view.card, n=self.options.samples, seed=self.seed,
             device=view.device, cache_dir=self.cache_dir, source=f"step {view.step}",
             trust_recipe=True,  # the card was built in this process from the user's own recipe
+            discriminator=view.discriminator,
         )
         with torch.random.fork_rng(devices=[]):
             if self._metrics is None:

@@ -57,6 +57,7 @@ class EvalContext:
         source: str = "",
         data_options: dict[str, Any] | None = None,
         trust_recipe: bool = False,
+        discriminator: nn.Module | None = None,
     ) -> None:
         self.generator, self.card = generator, card
         self.n, self.seed, self.batch_size = int(n), int(seed), int(batch_size)
@@ -73,8 +74,9 @@ class EvalContext:
         self._datasets: dict[str, Any] = {}
         self._real: dict[tuple[str, int | None], tuple[torch.Tensor, torch.Tensor | None]] = {}
         self._samples: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
-        self._discriminator: nn.Module | None = None
-        self._discriminator_read = False
+        # the live D of an evaluation during training; else the run's file, read when a metric asks for it
+        self._discriminator: nn.Module | None = discriminator
+        self._discriminator_read = discriminator is not None
 
     @classmethod
     def from_weights(cls, path: str | Path, **settings: Any) -> EvalContext:
@@ -165,9 +167,9 @@ class EvalContext:
         return self._dataset_component().data_info(self.dataset_options)
 
     def discriminator(self) -> nn.Module | None:
-        """The run's discriminator, from beside the generator's weights file, in eval mode on the device (loaded
-        once): for metrics that read what D learnt (InfoGAN's Q head). None where there is none: weights handed
-        over alone, or an evaluation during training."""
+        """The run's discriminator, for metrics that read what D learnt (InfoGAN's Q head): during training the
+        live one (a metric that switches it to eval mode switches it back), else the file beside the generator's
+        weights, loaded once, on the device. None where there is none (weights handed over alone)."""
         if not self._discriminator_read:
             self._discriminator_read = True
             source = Path(self.source)

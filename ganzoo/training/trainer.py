@@ -242,7 +242,7 @@ class Trainer(TrainerParts):
         """What a callback sees of the run now."""
         return StepView(self.step, self.config.steps if total is None else total, self.sampling_generator(),
                         self.log_row, self.folder, self.device, self.accelerator.is_main_process,
-                        self.outputs.cards.get("generator"))
+                        self.outputs.cards.get("generator"), self._plain_d)
 
     def _check_finite(self) -> None:
         self.figures.check_finite(self.outputs.latest_checkpoint())

@@ -27,7 +27,8 @@ class StepView:
 
     ``generator`` is the one to sample from (the EMA copy when there is one); ``log_row(row)`` appends figures
     (an evaluation's, say) to metrics.jsonl under this step; ``run_folder`` is None when the trainer writes no
-    files; ``card`` is the generator's :class:`~ganzoo.weights.ModelCard` when the trainer was given one.
+    files; ``card`` is the generator's :class:`~ganzoo.weights.ModelCard` when the trainer was given one,
+    ``discriminator`` the critic as it is at this step.
     """
 
     step: int
@@ -38,6 +39,9 @@ class StepView:
     device: torch.device
     is_main_process: bool
     card: ModelCard | None
+    #: the discriminator as it is now (outside DDP and compile wrappers), for evaluations that read what D has
+    #: learnt (InfoGAN's Q head); a callback that runs it in eval mode puts it back in training mode after
+    discriminator: nn.Module | None = None
 
 
 Callback = Callable[[StepView], None]

@@ -64,10 +64,12 @@ class QConsistencyMetric:
     most ``max_information`` = log k) and the share of copies given their image's value (``agreement``). The
     code's error against the classes needs a classifier of the classes; this needs only the run's own D, so
     it can rank seeds of a run on data no one has labelled: on infogan-digits it ranks them as the code's
-    error does (benchmarks/RESULTS-quality.md). Needs the discriminator beside the generator's weights.
+    error does (benchmarks/RESULTS-quality.md). Reads the discriminator beside the generator's weights, or
+    the live one when a recipe's ``[eval]`` runs it during training (then ``eval.keep_best`` can follow it).
     """
 
     name = "infogan-consistency"
+    better = {"information": "higher", "agreement": "higher"}
 
     def __init__(self, options: object = None) -> None:
         pass
@@ -85,15 +87,22 @@ class QConsistencyMetric:
             raise GanzooError(f"infogan-consistency: {context.describe()} has no discriminator with a Q head beside "
                               "it (a run directory of an infogan recipe has)")
         x = context.real("train")[0].to(context.device)
-        guess = _guess(discriminator, x, k, context.batch_size)
-        noise = torch.Generator(device=context.device).manual_seed(context.seed)
-        information, agreement = 0.0, 0.0
-        for _ in range(COPIES):
-            moved = random_affine(x, degrees=MOVES.degrees, shift=MOVES.shift, scale=MOVES.scale, generator=noise)
-            copy = _guess(discriminator, moved, k, context.batch_size)
-            information += float(paired_information(guess, copy)) / COPIES
-            agreement += float((guess.argmax(1) == copy.argmax(1)).float().mean()) / COPIES
-        return {"information": information, "agreement": agreement, "max_information": math.log(k)}
+        was_training = discriminator.training
+        discriminator.eval()  # Q's batch norm on its running statistics, and no spectral-norm update
+        try:
+            guess = _guess(discriminator, x, k, context.batch_size)
+            noise = torch.Generator(device=context.device).manual_seed(context.seed)
+            information, agreement = 0.0, 0.0
+            for _ in range(COPIES):
+                moved = random_affine(x, degrees=MOVES.degrees, shift=MOVES.shift, scale=MOVES.scale,
+                                      generator=noise)
+                copy = _guess(discriminator, moved, k, context.batch_size)
+                information += float(paired_information(guess, copy)) / COPIES
+                agreement += float((guess.argmax(1) == copy.argmax(1)).float().mean()) / COPIES
+        finally:
+            discriminator.train(was_training)
+        # never below 0 but by rounding (a Q that says the same of every image)
+        return {"information": max(0.0, information), "agreement": agreement, "max_information": math.log(k)}
 
 
 def _categorical(discriminator: Any) -> int:
