@@ -45,6 +45,28 @@ def test_a_regulariser_option_named_like_the_schedule_is_refused(ganzoo_plugin, 
     assert f"option named {field!r}" in message and "the plugin must rename that option" in message
 
 
+def test_a_third_party_regulariser_s_check_recipe_runs_at_validation(ganzoo_plugin):
+    """check_recipe is a regulariser's keyword as it is a loss's: the core calls it with the rest of the recipe."""
+    seen = []
+
+    def only_small_batches(options, context):
+        seen.append(context.train.batch_size)
+        if context.train.batch_size > 32:
+            raise ValueError(f"batch_size {context.train.batch_size} is too large; allowed: at most 32")
+
+    @ganzoo.hookimpl
+    def register_regularizers(register):
+        register("small", "ganzoo_regularizers.clip:WeightClip", description="small batches only",
+                 check_recipe=only_small_batches)
+
+    ganzoo_plugin(SimpleNamespace(register_regularizers=register_regularizers), name="small-plugin")
+    load_recipe("dcgan-digits", ['regularizer=[{name = "small"}]', "train.batch_size=32"])
+    with pytest.raises(RecipeError) as caught:
+        load_recipe("dcgan-digits", ['regularizer=[{name = "small"}]', "train.batch_size=64"])
+    assert "regularizer[0]" in str(caught.value) and "at most 32" in str(caught.value)
+    assert seen == [32, 64]
+
+
 # ---------------------------------------------------------------- a D that lacks the output it declared
 class BareD(nn.Module):
     """Registered with provides=("class_logits",), yet returns a bare tensor of logits."""

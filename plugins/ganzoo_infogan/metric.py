@@ -1,6 +1,7 @@
-"""``infogan-codes``: does the categorical code alone say which digit a sample is?
+"""InfoGAN's two metrics: ``infogan-codes`` (does the categorical code alone say which digit a sample is?)
+and ``infogan-consistency`` (does Q keep its guess when a real image moves a little? no labels; see its class).
 
-Samples are drawn with z ~ N(0, I) (seeded), the categorical code each z holds is read with the generator's
+``infogan-codes``: samples are drawn with z ~ N(0, I) (seeded), the categorical code each z holds is read with the generator's
 ``latent_codes``, and the cached real-data classifier (the core's, shared with the image metrics) names each sample's class. Codes are
 then mapped to classes in the best way, one code value to one class (the Hungarian assignment on the
 code x class counts), and the error is the share of samples whose code does not map to their class: the
