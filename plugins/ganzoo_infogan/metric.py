@@ -1,12 +1,13 @@
 """InfoGAN's two metrics: ``infogan-codes`` (does the categorical code alone say which digit a sample is?)
 and ``infogan-consistency`` (does Q keep its guess when a real image moves a little? no labels; see its class).
 
-``infogan-codes``: samples are drawn with z ~ N(0, I) (seeded), the categorical code each z holds is read with the generator's
-``latent_codes``, and the cached real-data classifier (the core's, shared with the image metrics) names each sample's class. Codes are
-then mapped to classes in the best way, one code value to one class (the Hungarian assignment on the
-code x class counts), and the error is the share of samples whose code does not map to their class: the
-InfoGAN paper's figure (about 5% on MNIST). ``error_many_to_one`` maps each code value to its most frequent
-class instead (two values may share a class), and ``classifier_test_accuracy`` is the judge's own floor.
+``infogan-codes``: samples are drawn with z ~ N(0, I) (seeded), the categorical code each z holds is read with
+the generator's ``latent_codes``, and the cached real-data classifier (the core's, shared with the image metrics)
+names each sample's class. Codes are then mapped to classes in the best way, one code value to one class (the
+Hungarian assignment on the code x class counts), and the error is the share of samples whose code does not map
+to their class: the InfoGAN paper's figure (about 5% on MNIST). ``error_many_to_one`` maps each code value to its
+most frequent class instead (two values may share a class), and ``classifier_test_accuracy`` is the judge's own
+floor.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def _categorical(discriminator: Any) -> int:
 
 def _guess(discriminator: Any, x: torch.Tensor, k: int, batch: int) -> torch.Tensor:
     """Q's categorical probabilities for ``x``, in batches."""
-    return torch.cat([F.softmax(DOutput.of(discriminator(part))["codes"][:, :k].float(), dim=1) for part in x.split(batch)])
+    return torch.cat([F.softmax(DOutput.of(discriminator(part))["codes"][:, :k].float(), dim=1)
+                      for part in x.split(batch)])
 
 
 def _counts(codes: torch.Tensor, predicted: torch.Tensor, classes: int) -> torch.Tensor:
