@@ -137,3 +137,14 @@ def test_the_consistency_metric_during_training_reads_the_live_d_and_changes_not
     rows = [json.loads(line) for line in (tmp_path / "eval" / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows if "infogan-consistency/information" in row] == [2, 4]
     assert (tmp_path / "eval" / "generator-best.safetensors").is_file()
+
+
+def test_the_code_metric_during_training_trains_the_missing_classifier_first(tmp_path, monkeypatch) -> None:
+    """With an empty cache, the first evaluation during training trains the digits classifier from inside the
+    metric's no-grad evaluation (which once failed: 'element 0 of tensors does not require grad')."""
+    monkeypatch.setenv("GANZOO_CACHE", str(tmp_path / "cache"))
+    sets = tiny("infogan-digits", steps=2) + ["eval.every=2", 'eval.metrics=["infogan-codes"]', "eval.samples=50"]
+    assert main(["run", "infogan-digits", *set_args(sets), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows if "infogan-codes/error" in row] == [2]
+    assert list((tmp_path / "cache" / "classifiers").glob("digits-*.safetensors"))

@@ -194,7 +194,9 @@ def _fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, options: Classifier
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     noise = torch.Generator().manual_seed(options.seed)
     order, offset = torch.randperm(len(x), generator=noise), 0
-    with torch.random.fork_rng(devices=[]):
+    # enable_grad: a metric may ask for its classifier from inside torch.no_grad() (its own compute, or an
+    # evaluation during training), and the first ask trains it
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(options.seed)  # dropout
         model.train()
         for _ in range(steps):
