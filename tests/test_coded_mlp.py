@@ -13,6 +13,7 @@ from helpers_training import assert_one_line_error, set_args, tiny
 import ganzoo
 from ganzoo.cli.main import main
 from ganzoo.weights import load_module
+from ganzoo.plugin import DBatch, DOutput, GBatch
 from ganzoo_infogan.loss import InfoGANLoss
 from ganzoo_infogan.options import InfoGANLossOptions
 from ganzoo_mlp.models import CodedMLPGenerator, MLPDiscriminator
@@ -99,6 +100,28 @@ def test_the_information_weights_fall_to_zero_from_decay_from() -> None:
     assert [loss.schedule(p) for p in (0.0, 0.6)] == [1.0, 1.0]
     assert loss.schedule(0.8) == pytest.approx(0.5) and loss.schedule(1.0) == 0.0
     assert InfoGANLoss(InfoGANLossOptions()).schedule(0.99) == 1.0  # the paper's: constant
+
+
+def test_the_information_terms_are_off_before_start_from_real_images_term_included() -> None:
+    loss = InfoGANLoss(InfoGANLossOptions(start_from=0.2, real_weight=1.0))
+    assert [loss.schedule(p) for p in (0.0, 0.19, 0.2, 0.9)] == [0.0, 0.0, 1.0, 1.0]
+    plain = InfoGANLoss(InfoGANLossOptions(categorical_weight=0.0, continuous_weight=0.0))  # the GAN loss alone
+    torch.manual_seed(0)
+    codes = {"categorical": torch.randint(0, 3, (6,)), "continuous": torch.randn(6, 1)}
+    real, fake = (DOutput(torch.randn(6), {"codes": torch.randn(6, 4)}) for _ in range(2))
+    for progress, on in ((0.1, False), (0.5, True)):
+        batch = DBatch(real=None, fake=None, labels=None, real_out=real, fake_out=fake, critic=None, codes=codes,
+                       progress=progress)
+        assert torch.equal(loss.d_objective(batch), plain.d_objective(batch)) is not on
+        g_batch = GBatch(fake=None, labels=None, fake_out=fake, real_out=None, codes=codes, progress=progress)
+        assert torch.equal(loss.g_objective(g_batch), plain.g_objective(g_batch)) is not on
+
+
+@pytest.mark.parametrize("sets", [["loss.start_from=0.5", "loss.decay_from=0.4"], ["loss.start_from=1.0"]])
+def test_a_start_not_before_the_fade_is_one_line(capsys, sets) -> None:
+    assert main(["validate", "infogan-digits", *set_args(sets)]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "loss", "start_from", "allowed: start_from < decay_from")
 
 
 def test_losses_see_the_share_of_the_run_done_in_both_steps(tmp_path, monkeypatch) -> None:

@@ -29,6 +29,7 @@ from ganzoo.plugin import (
 from ganzoo_infogan.options import (
     CodeConsistencyOptions,
     check_consistency,
+    check_schedule,
     InfoGANDiscriminatorOptions,
     InfoGANGeneratorOptions,
     InfoGANLossOptions,
@@ -69,6 +70,7 @@ def register_losses(register: RegisterLosses) -> None:
         description="InfoGAN: non-saturating loss plus the mutual-information term of the latent codes (G and Q).",
         options=InfoGANLossOptions,
         needs={"discriminator": ("codes",), "generator": ("codes",)},
+        check_recipe=check_schedule,
     )
 
 

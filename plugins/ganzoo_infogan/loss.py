@@ -44,9 +44,12 @@ class InfoGANLoss(NonSaturatingObjective):
         options = options or InfoGANLossOptions()
         self.categorical_weight, self.continuous_weight = options.categorical_weight, options.continuous_weight
         self.real_weight, self.decay_from = options.real_weight, options.decay_from
+        self.start_from = options.start_from
 
     def schedule(self, progress: float) -> float:
         """The information weights' factor at ``progress`` (share of the run done)."""
+        if progress < self.start_from:
+            return 0.0
         return fading(progress, self.decay_from)
 
     def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None,
@@ -64,7 +67,7 @@ class InfoGANLoss(NonSaturatingObjective):
 
     def d_objective(self, batch: DBatch) -> torch.Tensor:
         loss = super().d_objective(batch) + self.information(batch.fake_out, batch.codes, batch.progress)
-        if self.real_weight:
+        if self.real_weight and batch.progress >= self.start_from:
             loss = loss - self.real_weight * real_information(batch.real_out, batch.codes)
         return loss
 

@@ -35,6 +35,11 @@ class InfoGANLossOptions:
              "the paper's): once each code value holds its own mode, values that share a mode stop being pushed "
              "apart, and the adversarial loss alone draws them back onto it",
     )
+    start_from: float = option(
+        0.0, min=0, max=1,
+        help="share of the run before which the information terms are off (0: from the start, the paper's): G "
+             "first learns to draw the data, and the code then splits what G already draws",
+    )
     real_weight: float = option(
         0.0, min=0,
         help="weight of Q's information on real images (confident per image, balanced over the batch), "
@@ -53,6 +58,13 @@ class CodeConsistencyOptions:
         help="share of the run from which the term falls linearly to 0 at its end (1: constant): a strong term "
              "settles which digits the code's values hold early, then leaves D's body to the real/fake task",
     )
+
+
+def check_schedule(options: InfoGANLossOptions, context: Any) -> None:
+    """The information terms switch on at ``start_from`` and fade from ``decay_from``: on before they fade."""
+    if options.start_from and options.start_from >= options.decay_from:
+        raise ValueError(f"start_from = {options.start_from} is not before decay_from = {options.decay_from}: the "
+                         f"information terms would never be on at full weight; allowed: start_from < decay_from")
 
 
 def check_consistency(options: CodeConsistencyOptions, context: Any) -> None:
