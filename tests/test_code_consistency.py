@@ -148,3 +148,21 @@ def test_the_code_metric_during_training_trains_the_missing_classifier_first(tmp
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows if "infogan-codes/error" in row] == [2]
     assert list((tmp_path / "cache" / "classifiers").glob("digits-*.safetensors"))
+
+
+def test_a_third_of_a_warm_up_run_finished_later_is_the_straight_run_bit_for_bit(tmp_path) -> None:
+    """README's workflow: a seed trained a third of the way with the warm-up's share scaled to keep its steps
+    (start_from 0.333 of 4 steps = the recipe's 0.111 of 12: 2 steps), then `--resume --set train.steps=12`."""
+    straight = tiny("infogan-digits", steps=12) + ["loss.start_from=0.111"]
+    third = tiny("infogan-digits", steps=4, checkpoint_every=4) + ["loss.start_from=0.333"]
+    assert main(["run", "infogan-digits", *set_args(straight), "--out", str(tmp_path / "straight"), "--quiet"]) == 0
+    assert main(["run", "infogan-digits", *set_args(third), "--out", str(tmp_path / "third"), "--quiet"]) == 0
+    assert main(["run", "--resume", str(tmp_path / "third"), "--set", "train.steps=12", "--quiet"]) == 0
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        assert_same_tensors(tmp_path / "straight" / name, tmp_path / "third" / name)
+    # the same third with the recipe's own share warms up for 1 step, not 2: another run
+    other = tiny("infogan-digits", steps=4, checkpoint_every=4) + ["loss.start_from=0.111"]
+    assert main(["run", "infogan-digits", *set_args(other), "--out", str(tmp_path / "other"), "--quiet"]) == 0
+    assert main(["run", "--resume", str(tmp_path / "other"), "--set", "train.steps=12", "--quiet"]) == 0
+    with pytest.raises(AssertionError):
+        assert_same_tensors(tmp_path / "straight" / "generator.safetensors", tmp_path / "other" / "generator.safetensors")
