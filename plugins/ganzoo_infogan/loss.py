@@ -2,6 +2,8 @@
 
 L_I = CE(Q_cat(x), c_cat) + (1/2) ||Q_cont(x) - c_cont||^2 (a unit-variance Gaussian Q), on fakes, minimised in
 D's step (training Q and the body it shares with D) and in G's step (training G to make the codes readable).
+The terms can wait for a warm-up (``start_from``): a code switched on while G still draws blobs settles on
+whatever Q reads off the blobs first, and on digits that split holds for the rest of the run.
 """
 
 from __future__ import annotations
@@ -46,11 +48,13 @@ class InfoGANLoss(NonSaturatingObjective):
         self.real_weight, self.decay_from = options.real_weight, options.decay_from
         self.start_from = options.start_from
 
+    def started(self, progress: float) -> bool:
+        """Whether the warm-up (``start_from``, the plain GAN alone) is over at ``progress``."""
+        return progress >= self.start_from
+
     def schedule(self, progress: float) -> float:
         """The information weights' factor at ``progress`` (share of the run done)."""
-        if progress < self.start_from:
-            return 0.0
-        return fading(progress, self.decay_from)
+        return fading(progress, self.decay_from) if self.started(progress) else 0.0
 
     def information(self, fake_out: DOutput, codes: Mapping[str, torch.Tensor] | None,
                     progress: float = 0.0) -> torch.Tensor:
@@ -67,7 +71,7 @@ class InfoGANLoss(NonSaturatingObjective):
 
     def d_objective(self, batch: DBatch) -> torch.Tensor:
         loss = super().d_objective(batch) + self.information(batch.fake_out, batch.codes, batch.progress)
-        if self.real_weight and batch.progress >= self.start_from:
+        if self.real_weight and self.started(batch.progress):
             loss = loss - self.real_weight * real_information(batch.real_out, batch.codes)
         return loss
 
